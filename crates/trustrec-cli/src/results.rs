@@ -1,0 +1,128 @@
+//! results.json: what a run did, on which data, with which config, and how fast.
+
+use std::path::Path;
+
+use serde::Serialize;
+use trustrec_eval::Metrics;
+use trustrec_models::FitOutput;
+use trustrec_models::checkpoint::write_bytes_atomic;
+
+use crate::config::RunConfig;
+use crate::data::Prepared;
+use crate::mem::peak_rss_mb;
+
+#[derive(Serialize)]
+pub struct Timing {
+    pub epoch_seconds: Vec<f64>,
+    /// Seconds per full validation pass, per epoch.
+    pub eval_seconds: Vec<f64>,
+    pub test_eval_seconds: f64,
+    pub seconds_to_best_epoch: Option<f64>,
+    pub total_seconds: f64,
+}
+
+#[derive(Serialize)]
+pub struct MetricsBlock {
+    pub valid: Metrics,
+    pub test: Metrics,
+}
+
+#[derive(Serialize)]
+pub struct Results {
+    pub version: String,
+    pub dataset: String,
+    pub format: String,
+    pub data_hash: String,
+    pub split: String,
+    pub model: String,
+    pub seed: u64,
+    pub config: RunConfig,
+    pub n_users: usize,
+    pub n_items: usize,
+    pub n_interactions: usize,
+    pub best_epoch: Option<usize>,
+    pub epochs_run: usize,
+    pub stopped_early: bool,
+    pub metrics: MetricsBlock,
+    pub timing: Timing,
+    pub peak_rss_mb: Option<f64>,
+}
+
+impl Results {
+    pub fn new(
+        cfg: &RunConfig,
+        prep: &Prepared,
+        fit: &FitOutput,
+        valid: Metrics,
+        test: Metrics,
+        test_eval_seconds: f64,
+        total_seconds: f64,
+    ) -> Self {
+        let to_best = fit.best_epoch.map(|b| {
+            let train: f64 = fit.epoch_seconds.iter().take(b + 1).sum();
+            let eval: f64 = fit.eval_seconds.iter().take(b + 1).sum();
+            train + eval
+        });
+        Self {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            dataset: cfg.data.path.display().to_string(),
+            format: cfg.data.format.clone(),
+            data_hash: prep.loaded.source.hash.clone(),
+            split: cfg.data.split.clone(),
+            model: cfg.model.name.to_string(),
+            seed: cfg.seed,
+            config: cfg.clone(),
+            n_users: prep.log.n_users(),
+            n_items: prep.log.n_items(),
+            n_interactions: prep.log.len(),
+            best_epoch: fit.best_epoch,
+            epochs_run: fit.epoch_seconds.len(),
+            stopped_early: fit.stopped_early,
+            metrics: MetricsBlock { valid, test },
+            timing: Timing {
+                epoch_seconds: fit.epoch_seconds.clone(),
+                eval_seconds: fit.eval_seconds.clone(),
+                test_eval_seconds,
+                seconds_to_best_epoch: to_best,
+                total_seconds,
+            },
+            peak_rss_mb: peak_rss_mb(),
+        }
+    }
+}
+
+pub fn write_results(dir: &Path, r: &Results) -> anyhow::Result<()> {
+    write_bytes_atomic(&dir.join("results.json"), &serde_json::to_vec_pretty(r)?)
+}
+
+/// A small human table of the headline numbers.
+pub fn print_table(r: &Results) {
+    let keys = ["ndcg@10", "recall@10", "mrr@10", "hit@20", "ndcg@20"];
+    println!(
+        "\n{} on {} ({} split, seed {}), best epoch {:?}",
+        r.model, r.dataset, r.split, r.seed, r.best_epoch
+    );
+    println!("| split | {} |", keys.join(" | "));
+    println!("|---|{}", "---|".repeat(keys.len()));
+    for (name, m) in [("valid", &r.metrics.valid), ("test", &r.metrics.test)] {
+        let cells: Vec<String> = keys
+            .iter()
+            .map(|k| m.get(*k).map_or("-".into(), |v| format!("{v:.4}")))
+            .collect();
+        println!("| {name} | {} |", cells.join(" | "));
+    }
+    let mean = |v: &[f64]| {
+        if v.is_empty() {
+            0.0
+        } else {
+            v.iter().sum::<f64>() / v.len() as f64
+        }
+    };
+    println!(
+        "{:.2} s/epoch, {:.3} s per full evaluation, {:.1} s total, peak RSS {:.0} MB",
+        mean(&r.timing.epoch_seconds),
+        mean(&r.timing.eval_seconds),
+        r.timing.total_seconds,
+        r.peak_rss_mb.unwrap_or(f64::NAN)
+    );
+}

@@ -1,0 +1,284 @@
+//! `train`, `evaluate` and `quickstart`: one experiment from files to results.json.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use trustrec_models::checkpoint::{load_model, write_bytes_atomic};
+use trustrec_models::score::{EvalOptions, evaluate_cases};
+use trustrec_models::{CheckpointOptions, Device, Recommender, Trainer};
+
+use crate::config::RunConfig;
+use crate::data::{Prepared, prepare};
+use crate::results::{Results, print_table, write_results};
+
+/// Flags shared by `train` and `quickstart`; each overrides the config file.
+#[derive(Args, Clone, Default)]
+pub struct RunFlags {
+    /// TOML config file (see README); flags override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// recbole|jodie|diginetica|yoochoose|s3rec|llmrank|csv
+    #[arg(long)]
+    pub format: Option<String>,
+    /// For --format csv: user,item,time column names (or 0-based indices).
+    #[arg(long, value_delimiter = ',', num_args = 3)]
+    pub columns: Option<Vec<String>>,
+    /// sasrec|gru4rec|lstm
+    #[arg(long)]
+    pub model: Option<String>,
+    /// leave-one-out|user-ratio|global-time|session-date
+    #[arg(long)]
+    pub split: Option<String>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    #[arg(long)]
+    pub lr: Option<f64>,
+    #[arg(long)]
+    pub patience: Option<usize>,
+    /// window|sequence|prefix
+    #[arg(long)]
+    pub mode: Option<String>,
+    /// ce|bce
+    #[arg(long)]
+    pub loss: Option<String>,
+    #[arg(long)]
+    pub max_len: Option<usize>,
+    #[arg(long)]
+    pub dim: Option<usize>,
+    #[arg(long)]
+    pub dropout: Option<f64>,
+    /// optimistic|pessimistic|mean
+    #[arg(long)]
+    pub tie: Option<String>,
+    /// Exclude already-seen items from rankings.
+    #[arg(long)]
+    pub mask_seen: bool,
+    #[arg(long)]
+    pub min_user: Option<usize>,
+    #[arg(long)]
+    pub min_item: Option<usize>,
+    /// flex|ndarray|cuda
+    #[arg(long)]
+    pub backend: Option<String>,
+    #[arg(long)]
+    pub valid_metric: Option<String>,
+}
+
+#[derive(Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub flags: RunFlags,
+    /// Output directory (results.json, epochs.jsonl, config.toml, best.bpk, last/).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Continue from DIR/last if a checkpoint is there.
+    #[arg(long)]
+    pub resume: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Args)]
+pub struct EvaluateArgs {
+    /// A directory written by `trustrec train`.
+    #[arg(long)]
+    pub run: PathBuf,
+    /// valid|test
+    #[arg(long, default_value = "test")]
+    pub on: String,
+}
+
+#[derive(Args)]
+pub struct QuickstartArgs {
+    #[command(flatten)]
+    pub flags: RunFlags,
+    #[arg(long, default_value = "runs/quickstart")]
+    pub out: PathBuf,
+}
+
+/// Defaults, then the config file, then flags.
+pub fn resolve(flags: &RunFlags) -> anyhow::Result<RunConfig> {
+    let mut c = match &flags.config {
+        Some(p) => RunConfig::load(p)?,
+        None => RunConfig::default(),
+    };
+    if let Some(m) = &flags.model {
+        let kind = m.parse()?;
+        if kind != c.model.name {
+            c.model = trustrec_models::ModelConfig::for_kind(kind);
+        }
+    }
+    let f = flags;
+    macro_rules! set {
+        ($dst:expr, $src:expr) => {
+            if let Some(v) = $src.clone() {
+                $dst = v;
+            }
+        };
+    }
+    set!(c.data.path, f.data);
+    set!(c.data.format, f.format);
+    set!(c.data.split, f.split);
+    set!(c.data.min_user, f.min_user);
+    set!(c.data.min_item, f.min_item);
+    set!(c.seed, f.seed);
+    set!(c.train.epochs, f.epochs);
+    set!(c.train.batch_size, f.batch_size);
+    set!(c.train.lr, f.lr);
+    set!(c.train.patience, f.patience);
+    set!(c.train.valid_metric, f.valid_metric);
+    set!(c.model.max_len, f.max_len);
+    set!(c.model.dim, f.dim);
+    set!(c.model.dropout, f.dropout);
+    if let Some(cols) = &f.columns {
+        c.data.columns = Some([cols[0].clone(), cols[1].clone(), cols[2].clone()]);
+    }
+    if let Some(v) = &f.mode {
+        c.train.mode = v.parse()?;
+    }
+    if let Some(v) = &f.loss {
+        c.train.loss = v.parse()?;
+    }
+    if let Some(v) = &f.tie {
+        c.train.tie = v.parse().map_err(|e| anyhow::anyhow!("--tie: {e}"))?;
+    }
+    if let Some(v) = &f.backend {
+        c.train.backend = v.parse()?;
+    }
+    c.train.mask_seen |= f.mask_seen;
+    c.model.validate()?;
+    c.train.validate()?;
+    Ok(c)
+}
+
+pub fn train(a: TrainArgs) -> anyhow::Result<()> {
+    let cfg = resolve(&a.flags)?;
+    let results = train_run(&cfg, &a.out, a.resume, !a.quiet)?;
+    print_table(&results);
+    println!("results: {}", a.out.join("results.json").display());
+    Ok(())
+}
+
+pub fn quickstart(a: QuickstartArgs) -> anyhow::Result<()> {
+    let mut flags = a.flags.clone();
+    // Small enough for < 5 minutes on 2 cores, large enough to beat popularity clearly.
+    flags.epochs = flags.epochs.or(Some(30));
+    let cfg = resolve(&flags)?;
+    anyhow::ensure!(
+        cfg.data.path.exists(),
+        "{} not found: run quickstart from the repository root (the embedded ml-100k lives in data/ml-100k)",
+        cfg.data.path.display()
+    );
+    let results = train_run(&cfg, &a.out, false, true)?;
+    print_table(&results);
+    println!("results: {}", a.out.join("results.json").display());
+    Ok(())
+}
+
+/// The whole experiment: prepare data, fit, evaluate the best epoch on valid and test.
+pub fn train_run(
+    cfg: &RunConfig,
+    out: &Path,
+    resume: bool,
+    progress: bool,
+) -> anyhow::Result<Results> {
+    let t0 = Instant::now();
+    fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    write_bytes_atomic(&out.join("config.toml"), cfg.to_toml()?.as_bytes())?;
+    let prep = prepare(&cfg.data)?;
+    tracing::info!(
+        "{}: {} users, {} items, {} train sequences, {} valid / {} test cases",
+        cfg.data.path.display(),
+        prep.log.n_users(),
+        prep.log.n_items(),
+        prep.split.train_len.iter().filter(|&&n| n >= 2).count(),
+        prep.split.valid.len(),
+        prep.split.test.len()
+    );
+    let device = trustrec_models::device(cfg.train.backend)?;
+    let mut epochs_file = fs::File::create(out.join("epochs.jsonl"))?;
+    let mut trainer = Trainer {
+        model_cfg: &cfg.model,
+        train_cfg: &cfg.train,
+        seed: cfg.seed,
+        device: device.clone(),
+        checkpoint: CheckpointOptions {
+            dir: Some(out.to_path_buf()),
+            resume,
+        },
+        progress,
+        on_epoch: Some(Box::new(move |line| {
+            let _ = writeln!(epochs_file, "{line}");
+            eprintln!("{line}");
+        })),
+    };
+    let fit = trainer.fit(&prep.split)?;
+    let opts = eval_options(cfg);
+    let (valid, _) = evaluate_cases(&fit.model, &prep.split, &prep.split.valid, &opts, &device)?;
+    let t_test = Instant::now();
+    let (test, _) = evaluate_cases(&fit.model, &prep.split, &prep.split.test, &opts, &device)?;
+    let test_eval_seconds = t_test.elapsed().as_secs_f64();
+    let results = Results::new(
+        cfg,
+        &prep,
+        &fit,
+        valid,
+        test,
+        test_eval_seconds,
+        t0.elapsed().as_secs_f64(),
+    );
+    write_results(out, &results)?;
+    Ok(results)
+}
+
+fn eval_options(cfg: &RunConfig) -> EvalOptions {
+    EvalOptions {
+        ks: cfg.train.ks.clone(),
+        tie: cfg.train.tie,
+        mask_seen: cfg.train.mask_seen,
+        max_len: cfg.model.max_len,
+        chunk: cfg.train.eval_batch,
+    }
+}
+
+/// Loads the configuration, data and best checkpoint of a run directory.
+pub fn load_run(dir: &Path) -> anyhow::Result<(RunConfig, Prepared, Recommender, Device)> {
+    let cfg = RunConfig::load(&dir.join("config.toml"))?;
+    let prep = prepare(&cfg.data)?;
+    let device = trustrec_models::device(cfg.train.backend)?;
+    let fresh = trustrec_models::init_model(&cfg.model, prep.split.n_items(), cfg.seed, &device);
+    let best = dir.join("best.bpk");
+    anyhow::ensure!(
+        best.exists(),
+        "{} has no best.bpk: train it first",
+        dir.display()
+    );
+    let model = load_model(fresh, &best)?;
+    Ok((cfg, prep, model, device))
+}
+
+pub fn evaluate(a: EvaluateArgs) -> anyhow::Result<()> {
+    let (cfg, prep, model, device) = load_run(&a.run)?;
+    let cases = match a.on.as_str() {
+        "test" => &prep.split.test,
+        "valid" => &prep.split.valid,
+        o => anyhow::bail!("--on must be valid or test, got '{o}'"),
+    };
+    let t = Instant::now();
+    let (metrics, _) = evaluate_cases(&model, &prep.split, cases, &eval_options(&cfg), &device)?;
+    let out =
+        serde_json::json!({ "on": a.on, "metrics": metrics, "seconds": t.elapsed().as_secs_f64() });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}

@@ -1,0 +1,166 @@
+//! Dense matrix views and blocked `queries * items^T` scoring.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use crate::EvalError;
+
+/// Dense row-major matrix view (`data.len() == rows * cols`).
+#[derive(Clone, Copy, Debug)]
+pub struct MatRef<'a> {
+    pub data: &'a [f32],
+    pub rows: usize,
+    pub cols: usize,
+}
+
+impl<'a> MatRef<'a> {
+    /// Checked constructor, so a wrong shape is caught where it is made.
+    pub fn new(data: &'a [f32], rows: usize, cols: usize) -> Result<Self, EvalError> {
+        let m = Self { data, rows, cols };
+        m.check("matrix data length")?;
+        Ok(m)
+    }
+
+    /// Row `i`, or `None` if out of range (or the view is inconsistent).
+    pub fn row(&self, i: usize) -> Option<&'a [f32]> {
+        if i >= self.rows {
+            return None;
+        }
+        let start = i.checked_mul(self.cols)?;
+        self.data.get(start..start.checked_add(self.cols)?)
+    }
+
+    fn check(&self, what: &'static str) -> Result<(), EvalError> {
+        let expected = self.rows.saturating_mul(self.cols);
+        if self.data.len() != expected {
+            return Err(EvalError::ShapeMismatch {
+                what,
+                expected,
+                actual: self.data.len(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Most rows scored at once; enough to keep sgemm efficient.
+const MAX_BLOCK_ROWS: usize = 256;
+/// Cap on one block's score buffer (16 MiB of f32) so huge catalogues do
+/// not blow up memory per worker thread.
+const MAX_BLOCK_FLOATS: usize = 1 << 22;
+
+/// Computes `queries * items^T (+ bias)` block by block, in parallel, never
+/// holding the whole `n x m` score matrix.
+pub(crate) struct Scorer<'a> {
+    queries: MatRef<'a>,
+    items: MatRef<'a>,
+    bias: Option<&'a [f32]>,
+}
+
+impl<'a> Scorer<'a> {
+    /// Validates all shapes up front so the parallel part cannot fail on them.
+    pub(crate) fn new(
+        queries: MatRef<'a>,
+        items: MatRef<'a>,
+        bias: Option<&'a [f32]>,
+    ) -> Result<Self, EvalError> {
+        queries.check("queries data length")?;
+        items.check("items data length")?;
+        if queries.cols != items.cols {
+            return Err(EvalError::ShapeMismatch {
+                what: "embedding dimension (items.cols vs queries.cols)",
+                expected: queries.cols,
+                actual: items.cols,
+            });
+        }
+        if let Some(b) = bias.filter(|b| b.len() != items.rows) {
+            return Err(EvalError::ShapeMismatch {
+                what: "bias length (items.rows)",
+                expected: items.rows,
+                actual: b.len(),
+            });
+        }
+        Ok(Self {
+            queries,
+            items,
+            bias,
+        })
+    }
+
+    pub(crate) fn n_rows(&self) -> usize {
+        self.queries.rows
+    }
+
+    pub(crate) fn n_items(&self) -> usize {
+        self.items.rows
+    }
+
+    /// Block size balancing sgemm efficiency, memory and parallelism.
+    pub(crate) fn default_block_rows(&self) -> usize {
+        let by_mem = MAX_BLOCK_FLOATS / self.items.rows.max(1);
+        let by_par = self
+            .queries
+            .rows
+            .div_ceil(4 * rayon::current_num_threads())
+            .max(16);
+        MAX_BLOCK_ROWS.min(by_mem).min(by_par).max(1)
+    }
+
+    /// Calls `f(rows, scores)` for each block of `block_rows` query rows,
+    /// where `scores` is the block's row-major `rows.len() x n_items`
+    /// score matrix. Results come back in row order.
+    pub(crate) fn map_blocks<T, F>(&self, block_rows: usize, f: F) -> Vec<T>
+    where
+        T: Send,
+        F: Fn(Range<usize>, &[f32]) -> T + Sync,
+    {
+        let block_rows = block_rows.max(1);
+        let n_blocks = self.queries.rows.div_ceil(block_rows);
+        (0..n_blocks)
+            .into_par_iter()
+            .map_init(Vec::new, |buf, b| {
+                let start = b * block_rows;
+                let rows = start..(start + block_rows).min(self.queries.rows);
+                self.score_block(rows.clone(), buf);
+                f(rows, buf)
+            })
+            .collect()
+    }
+
+    fn score_block(&self, rows: Range<usize>, buf: &mut Vec<f32>) {
+        let (m, d, r) = (self.items.rows, self.items.cols, rows.len());
+        buf.clear();
+        match self.bias {
+            Some(bias) => (0..r).for_each(|_| buf.extend_from_slice(bias)),
+            None => buf.resize(r * m, 0.0),
+        }
+        if r == 0 || m == 0 || d == 0 {
+            return;
+        }
+        let a = &self.queries.data[rows.start * d..rows.end * d];
+        let beta = if self.bias.is_some() { 1.0 } else { 0.0 };
+        // SAFETY: `a` is r x d row-major (strides d, 1); items is m x d
+        // row-major, read as its transpose d x m (strides 1, d); `buf` holds
+        // exactly r * m floats written as r x m row-major (strides m, 1).
+        // Shapes were validated in `Scorer::new`, and `buf` is not aliased.
+        unsafe {
+            matrixmultiply::sgemm(
+                r,
+                d,
+                m,
+                1.0,
+                a.as_ptr(),
+                d as isize,
+                1,
+                self.items.data.as_ptr(),
+                1,
+                d as isize,
+                beta,
+                buf.as_mut_ptr(),
+                m as isize,
+                1,
+            );
+        }
+    }
+}

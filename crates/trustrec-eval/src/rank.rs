@@ -1,0 +1,85 @@
+//! Tie-aware rank of one target item in a score row, in O(n) without sorting.
+
+use crate::{EvalError, TieRule};
+
+/// Rank (1-based; `f64` because [`TieRule::Mean`] can give x.5) of `target`
+/// among `scores`, ignoring the already-seen items in `excluded`.
+///
+/// The target is never excluded even if listed, duplicates in `excluded` are
+/// harmless, and NaN is only an error where it would be compared (the target
+/// or a non-excluded item), so masked-out garbage does not abort a run.
+pub fn rank_of(
+    scores: &[f32],
+    target: u32,
+    excluded: &[u32],
+    tie: TieRule,
+) -> Result<f64, EvalError> {
+    rank_with_mask(scores, target, excluded, tie, &mut Vec::new())
+}
+
+/// [`rank_of`] with a caller-owned scratch mask, so batch evaluation does
+/// not allocate per row. The mask is all-false on entry and on exit.
+pub(crate) fn rank_with_mask(
+    scores: &[f32],
+    target: u32,
+    excluded: &[u32],
+    tie: TieRule,
+    mask: &mut Vec<bool>,
+) -> Result<f64, EvalError> {
+    let n = scores.len();
+    let t = *scores
+        .get(target as usize)
+        .ok_or(EvalError::TargetOutOfRange { target, n_items: n })?;
+    if t.is_nan() {
+        return Err(EvalError::NanScore { item: target });
+    }
+    if let Some(&item) = excluded.iter().find(|&&e| e as usize >= n) {
+        return Err(EvalError::ExcludedOutOfRange { item, n_items: n });
+    }
+    let (mut higher, mut equal, has_nan) = count_against(scores, t);
+    if excluded.is_empty() && !has_nan {
+        // `equal` counts the target itself.
+        return Ok(tie.rank(higher, equal - 1));
+    }
+    if mask.len() != n {
+        mask.clear();
+        mask.resize(n, false);
+    }
+    for &e in excluded {
+        let i = e as usize;
+        if e != target && !mask[i] {
+            mask[i] = true;
+            higher -= usize::from(scores[i] > t);
+            equal -= usize::from(scores[i] == t);
+        }
+    }
+    let nan_item = if has_nan {
+        scores
+            .iter()
+            .zip(mask.iter())
+            .position(|(s, &m)| s.is_nan() && !m)
+    } else {
+        None
+    };
+    for &e in excluded {
+        mask[e as usize] = false;
+    }
+    match nan_item {
+        Some(i) => Err(EvalError::NanScore {
+            item: u32::try_from(i).unwrap_or(u32::MAX),
+        }),
+        None => Ok(tie.rank(higher, equal - 1)),
+    }
+}
+
+/// Counts scores strictly above and equal to `t`, and whether any is NaN.
+/// Branch-free so the compiler can vectorise the one pass over the row.
+fn count_against(scores: &[f32], t: f32) -> (usize, usize, bool) {
+    let (mut higher, mut equal, mut nan) = (0usize, 0usize, false);
+    for &s in scores {
+        higher += usize::from(s > t);
+        equal += usize::from(s == t);
+        nan |= s.is_nan();
+    }
+    (higher, equal, nan)
+}

@@ -1,0 +1,163 @@
+//! Turning a split into padded training samples and evaluation inputs.
+//!
+//! Sequences are left-padded to `max_len` with 0, and model item index = dense item id + 1, so
+//! the last real item is always at position `max_len - 1`.
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use trustrec_data::{Case, Split};
+
+/// How training sequences become samples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrainMode {
+    /// Original SASRec: one sample per user (its last `max_len` training items), loss at every
+    /// position.
+    Sequence,
+    /// Every training interaction is a target exactly once: each user's training sequence is cut
+    /// into consecutive windows of `max_len` targets, loss at every position (default).
+    Window,
+    /// RecBole's augmentation: one sample per prefix, loss only at its last position (~`max_len`
+    /// times more encoder work for the same targets; kept for parity experiments).
+    Prefix,
+}
+
+impl FromStr for TrainMode {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        match s {
+            "sequence" => Ok(Self::Sequence),
+            "window" => Ok(Self::Window),
+            "prefix" => Ok(Self::Prefix),
+            o => anyhow::bail!("unknown train mode '{o}' (expected sequence, window or prefix)"),
+        }
+    }
+}
+
+/// One training sample: targets are positions `< end` of `user`'s sequence, and the loss covers
+/// the last `n_loss` of the positions the window holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sample {
+    pub user: u32,
+    pub end: u32,
+    pub n_loss: u32,
+}
+
+/// All training samples of a split, in a deterministic order (users ascending).
+pub fn training_samples(split: &Split, mode: TrainMode, max_len: usize) -> Vec<Sample> {
+    let l = max_len as u32;
+    let mut out = Vec::new();
+    for (user, &n) in split.train_len.iter().enumerate() {
+        let user = user as u32;
+        if n < 2 {
+            continue;
+        }
+        match mode {
+            TrainMode::Sequence => out.push(Sample {
+                user,
+                end: n,
+                n_loss: l,
+            }),
+            TrainMode::Window => {
+                let mut end = n;
+                while end >= 2 {
+                    out.push(Sample {
+                        user,
+                        end,
+                        n_loss: l,
+                    });
+                    end = end.saturating_sub(l);
+                }
+            }
+            TrainMode::Prefix => {
+                out.extend((2..=n).map(|end| Sample {
+                    user,
+                    end,
+                    n_loss: 1,
+                }));
+            }
+        }
+    }
+    out
+}
+
+/// A collated training batch in flat buffers ready for tensors.
+#[derive(Debug, Default, Clone)]
+pub struct TrainBatch {
+    pub batch: usize,
+    pub max_len: usize,
+    /// `[batch * max_len]` model item indices (0 = padding).
+    pub inputs: Vec<i64>,
+    /// Flat indices `b * max_len + i` of positions that carry a loss.
+    pub loss_pos: Vec<i64>,
+    /// Dense target item id (0-based) of each loss position.
+    pub targets: Vec<i64>,
+}
+
+/// Collates `samples` into one left-padded batch.
+pub fn collate_train(split: &Split, samples: &[Sample], max_len: usize) -> TrainBatch {
+    let mut b = TrainBatch {
+        batch: samples.len(),
+        max_len,
+        inputs: vec![0; samples.len() * max_len],
+        ..Default::default()
+    };
+    for (row, s) in samples.iter().enumerate() {
+        let seq = split.seqs.items_of(s.user as usize);
+        let end = s.end as usize;
+        // Inputs are seq[a..end-1], each predicting the following item.
+        let a = (end - 1).saturating_sub(max_len);
+        let inputs = &seq[a..end - 1];
+        let pad = max_len - inputs.len();
+        let base = row * max_len;
+        for (i, &item) in inputs.iter().enumerate() {
+            b.inputs[base + pad + i] = item as i64 + 1;
+        }
+        let first_loss = inputs.len().saturating_sub(s.n_loss as usize);
+        for i in first_loss..inputs.len() {
+            b.loss_pos.push((base + pad + i) as i64);
+            b.targets.push(seq[a + i + 1] as i64);
+        }
+    }
+    b
+}
+
+/// Left-padded model input for evaluation cases: the last `max_len` items before each target.
+pub fn collate_eval(split: &Split, cases: &[Case], max_len: usize) -> Vec<i64> {
+    let mut out = vec![0i64; cases.len() * max_len];
+    for (row, c) in cases.iter().enumerate() {
+        let seq = split.seqs.items_of(c.user as usize);
+        write_history(
+            &mut out[row * max_len..(row + 1) * max_len],
+            &seq[..c.pos as usize],
+        );
+    }
+    out
+}
+
+/// Writes one left-padded history (dense ids) into `row` as model indices.
+pub fn write_history(row: &mut [i64], hist: &[u32]) {
+    let hist = &hist[hist.len().saturating_sub(row.len())..];
+    let pad = row.len() - hist.len();
+    row[..pad].fill(0);
+    for (dst, &item) in row[pad..].iter_mut().zip(hist) {
+        *dst = item as i64 + 1;
+    }
+}
+
+/// Target item (dense id) of each case.
+pub fn case_targets(split: &Split, cases: &[Case]) -> Vec<u32> {
+    cases
+        .iter()
+        .map(|c| split.seqs.items_of(c.user as usize)[c.pos as usize])
+        .collect()
+}
+
+/// Items each case's user has already seen (its whole history), for `--mask-seen`.
+pub fn case_histories(split: &Split, cases: &[Case]) -> Vec<Vec<u32>> {
+    cases
+        .iter()
+        .map(|c| split.seqs.items_of(c.user as usize)[..c.pos as usize].to_vec())
+        .collect()
+}

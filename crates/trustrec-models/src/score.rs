@@ -1,0 +1,144 @@
+//! Evaluation outside the autodiff graph: the model only produces final hidden states and the
+//! item table; scoring, ranking and top-K run in plain Rust (trustrec-eval).
+
+use burn::tensor::{Device, Tensor};
+use trustrec_data::{Case, Split};
+use trustrec_eval::{EvalRequest, MatRef, Metrics, TieRule};
+
+use crate::batch::{case_histories, case_targets, collate_eval, write_history};
+use crate::input::SeqInput;
+use crate::model::Recommender;
+
+/// Query vectors and item table of a model, as plain row-major buffers.
+pub struct Embeddings {
+    pub queries: Vec<f32>,
+    pub items: Vec<f32>,
+    pub dim: usize,
+}
+
+impl Embeddings {
+    pub fn n_items(&self) -> usize {
+        self.items.len() / self.dim
+    }
+    pub fn query_mat(&self) -> MatRef<'_> {
+        MatRef {
+            data: &self.queries,
+            rows: self.queries.len() / self.dim,
+            cols: self.dim,
+        }
+    }
+    pub fn item_mat(&self) -> MatRef<'_> {
+        MatRef {
+            data: &self.items,
+            rows: self.n_items(),
+            cols: self.dim,
+        }
+    }
+}
+
+pub(crate) fn to_vec(t: Tensor<2>) -> anyhow::Result<Vec<f32>> {
+    t.into_data()
+        .try_into_vec::<f32>()
+        .map_err(|e| anyhow::anyhow!("reading tensor: {e:?}"))
+}
+
+/// Last-position hidden states for left-padded `inputs` (`rows * max_len`), in chunks.
+pub fn query_states(
+    model: &Recommender,
+    inputs: &[i64],
+    max_len: usize,
+    chunk: usize,
+    device: &Device,
+) -> anyhow::Result<Vec<f32>> {
+    let mut out = Vec::new();
+    for part in inputs.chunks(chunk * max_len) {
+        let input = SeqInput::new(part, part.len() / max_len, max_len, device);
+        out.extend(to_vec(model.last_hidden(&input))?);
+    }
+    Ok(out)
+}
+
+/// Queries for `cases` plus the item table. `model` must be a `valid()` copy on a plain device.
+pub fn embed_cases(
+    model: &Recommender,
+    split: &Split,
+    cases: &[Case],
+    max_len: usize,
+    chunk: usize,
+    device: &Device,
+) -> anyhow::Result<Embeddings> {
+    let inputs = collate_eval(split, cases, max_len);
+    let queries = query_states(model, &inputs, max_len, chunk, device)?;
+    let table = model.item_table();
+    let [_, dim] = table.dims();
+    Ok(Embeddings {
+        queries,
+        items: to_vec(table)?,
+        dim,
+    })
+}
+
+/// Options for full-catalogue evaluation.
+#[derive(Clone, Debug)]
+pub struct EvalOptions {
+    pub ks: Vec<usize>,
+    pub tie: TieRule,
+    pub mask_seen: bool,
+    pub max_len: usize,
+    pub chunk: usize,
+}
+
+/// Full-catalogue metrics and per-case ranks for `cases`.
+pub fn evaluate_cases(
+    model: &Recommender,
+    split: &Split,
+    cases: &[Case],
+    opts: &EvalOptions,
+    device: &Device,
+) -> anyhow::Result<(Metrics, Vec<f64>)> {
+    anyhow::ensure!(!cases.is_empty(), "no evaluation cases");
+    let emb = embed_cases(model, split, cases, opts.max_len, opts.chunk, device)?;
+    let targets = case_targets(split, cases);
+    let excluded = opts.mask_seen.then(|| case_histories(split, cases));
+    let req = EvalRequest {
+        queries: emb.query_mat(),
+        items: emb.item_mat(),
+        bias: None,
+        targets: &targets,
+        excluded: excluded.as_deref(),
+        tie: opts.tie,
+        ks: &opts.ks,
+    };
+    trustrec_eval::evaluate_full(&req).map_err(|e| anyhow::anyhow!("evaluation failed: {e}"))
+}
+
+/// Top-`k` dense item ids for each free-form history (dense ids), best first.
+pub fn recommend(
+    model: &Recommender,
+    histories: &[Vec<u32>],
+    k: usize,
+    mask_seen: bool,
+    max_len: usize,
+    device: &Device,
+) -> anyhow::Result<Vec<Vec<u32>>> {
+    let mut inputs = vec![0i64; histories.len() * max_len];
+    for (row, h) in inputs.chunks_mut(max_len).zip(histories) {
+        write_history(row, h);
+    }
+    let queries = query_states(model, &inputs, max_len, 256, device)?;
+    let table = model.item_table();
+    let [_, dim] = table.dims();
+    let items = to_vec(table)?;
+    let q = MatRef {
+        data: &queries,
+        rows: histories.len(),
+        cols: dim,
+    };
+    let it = MatRef {
+        data: &items,
+        rows: items.len() / dim,
+        cols: dim,
+    };
+    let excluded = mask_seen.then_some(histories);
+    trustrec_eval::top_k(q, it, None, excluded, k).map_err(|e| anyhow::anyhow!("top-k failed: {e}"))
+}

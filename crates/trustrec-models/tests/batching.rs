@@ -1,0 +1,79 @@
+//! Sample construction: which targets each training mode covers, and left padding.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::ml100k_split;
+use trustrec_models::TrainMode;
+use trustrec_models::batch::{collate_eval, collate_train, training_samples, write_history};
+
+/// (user, target position) pairs that carry a loss, from the collated batch.
+fn covered(split: &trustrec_data::Split, mode: TrainMode, l: usize) -> HashMap<(u32, u32), usize> {
+    let samples = training_samples(split, mode, l);
+    let mut seen = HashMap::new();
+    for s in &samples {
+        let b = collate_train(split, std::slice::from_ref(s), l);
+        let seq = split.seqs.items_of(s.user as usize);
+        let a = (s.end as usize - 1).saturating_sub(l);
+        let pad = l - (s.end as usize - 1 - a);
+        for (&p, &t) in b.loss_pos.iter().zip(&b.targets) {
+            let pos = a + (p as usize - pad) + 1;
+            assert_eq!(
+                seq[pos] as i64, t,
+                "target must be the item after the input position"
+            );
+            assert!(
+                pos < split.train_len[s.user as usize] as usize,
+                "loss on a non-training item"
+            );
+            *seen.entry((s.user, pos as u32)).or_insert(0) += 1;
+        }
+    }
+    seen
+}
+
+#[test]
+fn window_and_prefix_modes_cover_every_training_target_exactly_once() {
+    let split = ml100k_split(Some(120));
+    let expected: usize = split
+        .train_len
+        .iter()
+        .map(|&n| (n as usize).saturating_sub(1))
+        .sum();
+    for mode in [TrainMode::Window, TrainMode::Prefix] {
+        let seen = covered(&split, mode, 20);
+        assert_eq!(seen.len(), expected, "{mode:?}");
+        assert!(
+            seen.values().all(|&c| c == 1),
+            "{mode:?}: some target counted twice"
+        );
+    }
+    // Sequence mode: only the last max_len targets of each user.
+    let seen = covered(&split, TrainMode::Sequence, 20);
+    let expected: usize = split
+        .train_len
+        .iter()
+        .map(|&n| (n as usize).saturating_sub(1).min(20))
+        .sum();
+    assert_eq!(seen.len(), expected);
+}
+
+#[test]
+fn histories_are_left_padded_with_shifted_ids() {
+    let mut row = [9i64; 5];
+    write_history(&mut row, &[4, 0, 2]);
+    assert_eq!(row, [0, 0, 5, 1, 3]);
+    write_history(&mut row, &[1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(row, [4, 5, 6, 7, 8], "only the last max_len items are kept");
+    let split = ml100k_split(Some(10));
+    let inputs = collate_eval(&split, &split.test, 50);
+    for (c, row) in split.test.iter().zip(inputs.chunks(50)) {
+        let seq = split.seqs.items_of(c.user as usize);
+        assert_eq!(
+            row[49],
+            seq[c.pos as usize - 1] as i64 + 1,
+            "last input is the item before the target"
+        );
+    }
+}

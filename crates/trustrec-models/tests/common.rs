@@ -1,0 +1,50 @@
+//! Shared test fixtures: the embedded ml-100k copy and small configurations.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use trustrec_data::{Format, LoadOptions, Split, SplitKind};
+use trustrec_models::{ModelConfig, ModelKind, TrainConfig};
+
+pub fn ml100k_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/ml-100k"))
+}
+
+/// Leave-one-out split of the embedded ml-100k, optionally keeping only the first `users` users.
+pub fn ml100k_split(users: Option<usize>) -> Split {
+    let loaded = trustrec_data::load(&ml100k_dir(), Format::Recbole, &LoadOptions::default())
+        .expect("load ml-100k");
+    let mut log = loaded.log;
+    if let Some(n) = users {
+        let keep: Vec<usize> = (0..log.len())
+            .filter(|&i| (log.users[i] as usize) < n)
+            .collect();
+        log.users = keep.iter().map(|&i| log.users[i]).collect();
+        log.items = keep.iter().map(|&i| log.items[i]).collect();
+        log.times = keep.iter().map(|&i| log.times[i]).collect();
+        log.rows = keep.iter().map(|&i| log.rows[i]).collect();
+        log = trustrec_data::filter_min_count(&log, 1, 1);
+    }
+    trustrec_data::split(&log, &SplitKind::LeaveOneOut).expect("split")
+}
+
+pub fn small_model(kind: ModelKind) -> ModelConfig {
+    ModelConfig {
+        dim: 16,
+        inner: 32,
+        rnn_hidden: 16,
+        max_len: 20,
+        ..ModelConfig::for_kind(kind)
+    }
+}
+
+pub fn small_train(epochs: usize) -> TrainConfig {
+    TrainConfig {
+        epochs,
+        batch_size: 32,
+        patience: 100,
+        ..TrainConfig::default()
+    }
+}
+
+pub const KINDS: [ModelKind; 3] = [ModelKind::SasRec, ModelKind::Gru4Rec, ModelKind::Lstm];
