@@ -100,7 +100,7 @@ impl ModelConfig {
         if self.name == ModelKind::SasRec {
             anyhow::ensure!(self.layers > 0, "model.layers must be > 0");
             anyhow::ensure!(
-                self.heads > 0 && self.dim % self.heads == 0,
+                self.heads > 0 && self.dim.is_multiple_of(self.heads),
                 "model.dim ({}) must be divisible by model.heads ({})",
                 self.dim,
                 self.heads

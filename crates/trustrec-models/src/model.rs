@@ -10,6 +10,8 @@ use crate::sasrec::SasRec;
 
 /// Any trustrec sequential model. Every variant maps an item sequence to a hidden state per
 /// position and scores items by a dot product with its item table.
+// One model lives per run, so the variants' size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Recommender {
     SasRec(SasRec),

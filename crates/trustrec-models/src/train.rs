@@ -58,6 +58,9 @@ pub struct FitOutput {
     pub stopped_early: bool,
 }
 
+/// Receives each epoch's JSON log line.
+pub type EpochCallback<'a> = Box<dyn FnMut(&serde_json::Value) + 'a>;
+
 /// Everything [`fit`] needs besides the data.
 pub struct Trainer<'a> {
     pub model_cfg: &'a ModelConfig,
@@ -67,7 +70,7 @@ pub struct Trainer<'a> {
     pub checkpoint: CheckpointOptions,
     pub progress: bool,
     /// Called with each epoch's log line.
-    pub on_epoch: Option<Box<dyn FnMut(&serde_json::Value) + 'a>>,
+    pub on_epoch: Option<EpochCallback<'a>>,
 }
 
 fn epoch_seed(seed: u64, epoch: usize) -> u64 {
@@ -141,20 +144,19 @@ impl Trainer<'_> {
         };
         let best_path = self.checkpoint.dir.as_ref().map(|d| d.join("best.bpk"));
         let mut best_model = model.valid();
-        if let (Some(dir), true) = (&self.checkpoint.dir, self.checkpoint.resume) {
-            if let Some((m, o, s)) = load_checkpoint(dir, model.clone(), optim.clone())? {
-                tracing::info!(
-                    "resuming from {} after epoch {}",
-                    dir.display(),
-                    s.epochs_done
-                );
-                (model, optim, state) = (m, o, s);
-                let best = best_path.as_ref().filter(|p| p.exists());
-                best_model = match best {
-                    Some(p) => crate::checkpoint::load_model(model.valid(), p)?,
-                    None => model.valid(),
-                };
-            }
+        if let (Some(dir), true) = (&self.checkpoint.dir, self.checkpoint.resume)
+            && let Some((m, o, s)) = load_checkpoint(dir, model.clone(), optim.clone())?
+        {
+            tracing::info!(
+                "resuming from {} after epoch {}",
+                dir.display(),
+                s.epochs_done
+            );
+            (model, optim, state) = (m, o, s);
+            best_model = match best_path.as_ref().filter(|p| p.exists()) {
+                Some(p) => crate::checkpoint::load_model(model.valid(), p)?,
+                None => model.valid(),
+            };
         }
 
         let bar = self.progress_bar(cfg.epochs, state.epochs_done);
