@@ -97,7 +97,9 @@ pub fn evaluate_cases(
     device: &Device,
 ) -> anyhow::Result<(Metrics, Vec<f64>)> {
     anyhow::ensure!(!cases.is_empty(), "no evaluation cases");
+    let t = std::time::Instant::now();
     let emb = embed_cases(model, split, cases, opts.max_len, opts.chunk, device)?;
+    let embed_seconds = t.elapsed().as_secs_f64();
     let targets = case_targets(split, cases);
     let excluded = opts.mask_seen.then(|| case_histories(split, cases));
     let req = EvalRequest {
@@ -109,7 +111,14 @@ pub fn evaluate_cases(
         tie: opts.tie,
         ks: &opts.ks,
     };
-    trustrec_eval::evaluate_full(&req).map_err(|e| anyhow::anyhow!("evaluation failed: {e}"))
+    let out = trustrec_eval::evaluate_full(&req)
+        .map_err(|e| anyhow::anyhow!("evaluation failed: {e}"))?;
+    tracing::debug!(
+        "evaluation of {} cases: model forward {embed_seconds:.3} s, scoring + ranking {:.3} s",
+        cases.len(),
+        t.elapsed().as_secs_f64() - embed_seconds
+    );
+    Ok(out)
 }
 
 /// Top-`k` dense item ids for each free-form history (dense ids), best first.

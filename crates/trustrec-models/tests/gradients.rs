@@ -101,7 +101,12 @@ fn loss_gradients_match_finite_differences() {
             Tensor::<2>::from_data(TensorData::new(s.clone(), [n, d]), &device).require_grad();
         let loss = f(states.clone(), &device);
         let grads = loss.backward();
-        let g: Vec<f32> = states.grad(&grads).unwrap().into_data().try_into_vec().unwrap();
+        let g: Vec<f32> = states
+            .grad(&grads)
+            .unwrap()
+            .into_data()
+            .try_into_vec()
+            .unwrap();
         let plain = Device::flex();
         let eval = |v: &[f32]| -> f64 {
             let st = Tensor::<2>::from_data(TensorData::new(v.to_vec(), [n, d]), &plain);
