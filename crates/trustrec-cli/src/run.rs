@@ -173,7 +173,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
 pub fn quickstart(a: QuickstartArgs) -> anyhow::Result<()> {
     let mut flags = a.flags.clone();
     // Small enough for < 5 minutes on 2 cores, large enough to beat popularity clearly.
-    flags.epochs = flags.epochs.or(Some(30));
+    flags.epochs = flags.epochs.or(Some(20));
     let cfg = resolve(&flags)?;
     anyhow::ensure!(
         cfg.data.path.exists(),

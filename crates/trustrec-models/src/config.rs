@@ -162,7 +162,9 @@ impl Default for TrainConfig {
     fn default() -> Self {
         Self {
             epochs: 200,
-            batch_size: 128,
+            // 32 windows (~1,500 targets) per step: on ml-100k SASRec reached valid NDCG@10
+            // 0.055 after 5 epochs, against 0.045 with 128 windows per step.
+            batch_size: 32,
             lr: 1e-3,
             weight_decay: 0.0,
             patience: 10,
