@@ -49,6 +49,9 @@ impl Recommender {
 
     /// `[batch, dim]` hidden state at the last position (the query for next-item scoring).
     pub fn last_hidden(&self, input: &SeqInput) -> Tensor<2> {
+        if let Self::SasRec(m) = self {
+            return m.last_hidden(input);
+        }
         let h = self.hidden(input);
         let [b, l, d] = h.dims();
         h.slice([0..b, l - 1..l, 0..d]).reshape([b, d])

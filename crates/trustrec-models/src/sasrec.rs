@@ -2,6 +2,7 @@
 //! shared between input and output, as in RecBole's implementation.
 
 use burn::module::Module;
+use burn::nn::attention::MhaInput;
 use burn::nn::transformer::{
     TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput,
 };
@@ -50,8 +51,7 @@ impl SasRec {
         }
     }
 
-    /// `[batch, len, dim]` hidden state at every position.
-    pub fn hidden(&self, input: &SeqInput) -> Tensor<3> {
+    fn embed(&self, input: &SeqInput) -> Tensor<3> {
         let [_, len] = input.dims();
         let x = self.item_emb.forward(input.items.clone());
         let [_, d] = self.pos_emb.weight.dims();
@@ -61,9 +61,40 @@ impl SasRec {
             .val()
             .slice([0..len, 0..d])
             .unsqueeze::<3>();
-        let x = self.dropout.forward(self.norm.forward(x + pos));
-        self.encoder
-            .forward(TransformerEncoderInput::new(x).mask_attn(input.attn_mask.clone()))
+        self.dropout.forward(self.norm.forward(x + pos))
+    }
+
+    /// `[batch, len, dim]` hidden state at every position.
+    pub fn hidden(&self, input: &SeqInput) -> Tensor<3> {
+        self.encoder.forward(
+            TransformerEncoderInput::new(self.embed(input)).mask_attn(input.attn_mask.clone()),
+        )
+    }
+
+    /// `[batch, dim]` state at the last position only. Scoring needs nothing else, so the last
+    /// layer runs its query, residuals and feed-forward on one position instead of `len`
+    /// (same result as `hidden(..)[:, len-1]`; the layers are post-norm, as built in `new`).
+    pub fn last_hidden(&self, input: &SeqInput) -> Tensor<2> {
+        let [b, len] = input.dims();
+        let (last, body) = self
+            .encoder
+            .layers
+            .split_last()
+            .expect("SASRec has a layer");
+        let mut x = self.embed(input);
+        for layer in body {
+            x = layer.forward(x, None, Some(input.attn_mask.clone()));
+        }
+        let [_, _, d] = x.dims();
+        let q = x.clone().slice([0..b, len - 1..len, 0..d]);
+        let mask = input.attn_mask.clone().slice([0..b, len - 1..len, 0..len]);
+        let attn = MhaInput::new(q.clone(), x.clone(), x).mask_attn(mask);
+        let ctx = last.mha.forward(attn).context;
+        let y = last.norm_1.forward(q + last.dropout.forward(ctx));
+        let z = last
+            .norm_2
+            .forward(y.clone() + last.dropout.forward(last.pwff.forward(y)));
+        z.reshape([b, d])
     }
 
     /// `[n_items, dim]` output item representations (padding row excluded).

@@ -140,3 +140,41 @@ fn model_outputs_have_expected_shapes() {
         assert_eq!(model.last_hidden(&input).dims(), [3, cfg.dim]);
     }
 }
+
+/// SASRec's last-position shortcut equals the last row of the full forward pass.
+#[test]
+fn sasrec_last_hidden_matches_full_forward() {
+    let device = Device::flex();
+    let cfg = small_model(trustrec_models::ModelKind::SasRec);
+    let model = init_model(&cfg, 30, 4, &device);
+    // Mixed padding: row 0 full, row 1 half padded, row 2 a single item.
+    let l = cfg.max_len;
+    let mut inputs = vec![0i64; 3 * l];
+    for (i, slot) in inputs[..l].iter_mut().enumerate() {
+        *slot = (i % 30) as i64 + 1;
+    }
+    for i in l / 2..l {
+        inputs[l + i] = (i * 7 % 30) as i64 + 1;
+    }
+    inputs[3 * l - 1] = 5;
+    let input = SeqInput::new(&inputs, 3, l, &device);
+    let Recommender::SasRec(m) = &model else {
+        unreachable!()
+    };
+    let full = m.hidden(&input);
+    let [b, _, d] = full.dims();
+    let slow: Vec<f32> = full
+        .slice([0..b, l - 1..l, 0..d])
+        .reshape([b, d])
+        .into_data()
+        .try_into_vec()
+        .unwrap();
+    let fast: Vec<f32> = model
+        .last_hidden(&input)
+        .into_data()
+        .try_into_vec()
+        .unwrap();
+    for (a, f) in slow.iter().zip(&fast) {
+        assert!((a - f).abs() < 1e-5, "{a} vs {f}");
+    }
+}
