@@ -48,12 +48,18 @@ impl Recommender {
     }
 
     /// `[batch, dim]` hidden state at the last position (the query for next-item scoring).
+    /// SASRec computes only that position in its last layer; the RNNs need every step anyway.
     pub fn last_hidden(&self, input: &SeqInput) -> Tensor<2> {
-        if let Self::SasRec(m) = self {
-            return m.last_hidden(input);
+        match self {
+            Self::SasRec(m) => m.last_hidden(input),
+            Self::Gru4Rec(m) => last_position(m.hidden(input)),
+            Self::Lstm(m) => last_position(m.hidden(input)),
         }
-        let h = self.hidden(input);
-        let [b, l, d] = h.dims();
-        h.slice([0..b, l - 1..l, 0..d]).reshape([b, d])
     }
+}
+
+/// `[batch, dim]` row at the last position of `[batch, len, dim]` states.
+fn last_position(h: Tensor<3>) -> Tensor<2> {
+    let [b, l, d] = h.dims();
+    h.slice([0..b, l - 1..l, 0..d]).reshape([b, d])
 }
