@@ -212,6 +212,7 @@ pub fn train_run(
         model_cfg: &cfg.model,
         train_cfg: &cfg.train,
         seed: cfg.seed,
+        n_items: None,
         device: device.clone(),
         checkpoint: CheckpointOptions {
             dir: Some(out.to_path_buf()),

@@ -66,6 +66,10 @@ pub struct Trainer<'a> {
     pub model_cfg: &'a ModelConfig,
     pub train_cfg: &'a TrainConfig,
     pub seed: u64,
+    /// Size of the model's item space; `None` = [`Split::n_items`]. A stability audit sets it so
+    /// that the original and the perturbed run start from identical weights even when a
+    /// perturbation removes the largest item id.
+    pub n_items: Option<usize>,
     pub device: Device,
     pub checkpoint: CheckpointOptions,
     pub progress: bool,
@@ -118,7 +122,9 @@ impl Trainer<'_> {
         }
     }
 
-    /// Trains on `split.train_len` prefixes, validating on `split.valid`.
+    /// Trains on `split.train_len` prefixes, validating on `split.valid`. With no validation
+    /// cases the run trains for exactly `epochs` epochs and returns the last model (the fixed
+    /// protocol of the stability papers).
     pub fn fit(&mut self, split: &Split) -> anyhow::Result<FitOutput> {
         self.model_cfg.validate()?;
         self.train_cfg.validate()?;
@@ -131,7 +137,13 @@ impl Trainer<'_> {
             !samples.is_empty(),
             "the training split has no sequence with 2 or more items"
         );
-        let n_items = split.n_items();
+        let n_items = self.n_items.unwrap_or_else(|| split.n_items());
+        anyhow::ensure!(
+            n_items >= split.n_items(),
+            "n_items {n_items} is smaller than the split's item space {}",
+            split.n_items()
+        );
+        let validate = !split.valid.is_empty();
 
         let mut model = build_model(self.model_cfg, n_items, self.seed, &ad);
         let mut optim = optimizer(cfg);
@@ -167,7 +179,8 @@ impl Trainer<'_> {
                 break;
             }
             let t0 = Instant::now();
-            let (m, loss) = self.train_epoch(model, &mut optim, split, &samples, epoch, &ad)?;
+            let (m, loss) =
+                self.train_epoch(model, &mut optim, split, &samples, epoch, n_items, &ad)?;
             model = m;
             let train_seconds = t0.elapsed().as_secs_f64();
             let mut log = EpochLog {
@@ -178,7 +191,9 @@ impl Trainer<'_> {
                 valid: None,
                 improved: false,
             };
-            if (epoch + 1) % cfg.eval_every == 0 || epoch + 1 == cfg.epochs {
+            if !validate {
+                best_model = model.valid();
+            } else if (epoch + 1) % cfg.eval_every == 0 || epoch + 1 == cfg.epochs {
                 let t1 = Instant::now();
                 let snapshot = model.valid();
                 let (metrics, _) = evaluate_cases(
@@ -260,6 +275,7 @@ impl Trainer<'_> {
         split: &Split,
         samples: &[Sample],
         epoch: usize,
+        n_items: usize,
         ad: &Device,
     ) -> anyhow::Result<(Recommender, f64)> {
         let cfg = self.train_cfg;
@@ -268,7 +284,7 @@ impl Trainer<'_> {
         ad.seed(rng.r#gen());
         let mut order = samples.to_vec();
         order.shuffle(&mut rng);
-        let n_items = split.n_items() as i64;
+        let n_items = n_items as i64;
         let (mut total, mut count) = (0.0f64, 0usize);
         for chunk in order.chunks(cfg.batch_size) {
             let batch = collate_train(split, chunk, max_len);

@@ -21,6 +21,7 @@ fn fit(
         model_cfg: m,
         train_cfg: t,
         seed,
+        n_items: None,
         device: Device::flex(),
         checkpoint: ck,
         progress: false,
