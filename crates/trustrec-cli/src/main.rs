@@ -6,6 +6,7 @@ mod data;
 mod mem;
 mod recommend;
 mod results;
+mod robust;
 mod run;
 
 use std::path::PathBuf;
@@ -41,6 +42,10 @@ enum Command {
     Recommend(recommend::RecommendArgs),
     /// Train SASRec on the embedded ml-100k copy and print a small table (< 5 minutes).
     Quickstart(run::QuickstartArgs),
+    /// Perturb training interactions (random or CASPER) and write the perturbed log.
+    Perturb(robust::PerturbArgs),
+    /// Stability audit: original vs perturbed training, rank-list sensitivity and accuracy.
+    Audit(robust::AuditArgs),
     /// Micro-benchmarks (e.g. `bench backends`: one SASRec training step on each CPU backend).
     Bench(bench::BenchArgs),
 }
@@ -105,6 +110,8 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
         Command::Evaluate(a) => run::evaluate(a),
         Command::Recommend(a) => recommend::recommend(a),
         Command::Quickstart(a) => run::quickstart(a),
+        Command::Perturb(a) => robust::perturb_cmd(a),
+        Command::Audit(a) => robust::audit_cmd(a),
         Command::Bench(a) => bench::run(a),
     }
 }

@@ -128,7 +128,7 @@ impl<'a> Scorer<'a> {
             .collect()
     }
 
-    fn score_block(&self, rows: Range<usize>, buf: &mut Vec<f32>) {
+    pub(crate) fn score_block(&self, rows: Range<usize>, buf: &mut Vec<f32>) {
         let (m, d, r) = (self.items.rows, self.items.cols, rows.len());
         buf.clear();
         match self.bias {

@@ -8,10 +8,12 @@
 mod ao;
 mod jaccard;
 mod marks;
+mod pairwise;
 mod rbo;
 
 pub use ao::average_overlap;
 pub use jaccard::jaccard_at_k;
+pub use pairwise::{PairOptions, PairRls, compare_rankings};
 pub use rbo::{rbo, try_rbo};
 
 /// Evaluation depth: `depth` clamped to the longer list (a prefix past
