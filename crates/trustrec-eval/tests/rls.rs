@@ -170,3 +170,31 @@ fn rbo_rejects_bad_p() {
         assert!(rbo(&[1], &[1], p, None).is_nan());
     }
 }
+
+fn mat(d: &[f32], rows: usize) -> trustrec_eval::MatRef<'_> {
+    trustrec_eval::MatRef::new(d, rows, 1).unwrap()
+}
+
+#[test]
+fn compare_rankings_hand_computed() {
+    use trustrec_eval::rls::{PairOptions, compare_rankings};
+    // One-dimensional items 1, 2, 3. Query +1 ranks [2, 1, 0]; query -1 ranks [0, 1, 2].
+    let items = [1.0f32, 2.0, 3.0];
+    let (qa, qb) = ([1.0f32, 1.0], [1.0f32, -1.0]);
+    let opts = PairOptions {
+        jaccard_k: 2,
+        rbo_p: 0.5,
+        rbo_depth: None,
+    };
+    let (it, a, b) = (mat(&items, 3), mat(&qa, 2), mat(&qb, 2));
+    let out = compare_rankings(a, it, b, it, &opts).unwrap();
+    assert_eq!(out.len(), 2);
+    // Row 0: same query, identical lists.
+    assert_eq!((out[0].ao, out[0].rbo, out[0].jaccard), (1.0, 1.0, 1.0));
+    // Row 1: AO = (0/1 + 1/2 + 3/3) / 3 = 0.5; top-2 {2,1} vs {0,1}: Jaccard 1/3.
+    assert!((out[1].ao - 0.5).abs() < 1e-12, "{:?}", out[1]);
+    assert!((out[1].jaccard - 1.0 / 3.0).abs() < 1e-12);
+    assert!(out[1].rbo < 1.0);
+    // Different numbers of test instances are an error, not a panic.
+    assert!(compare_rankings(a, it, mat(&qb[..1], 1), it, &opts).is_err());
+}

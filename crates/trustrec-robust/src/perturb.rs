@@ -60,7 +60,7 @@ macro_rules! name_parse {
             fn from_str(s: &str) -> anyhow::Result<Self> {
                 match s {
                     $($name => Ok($v),)+
-                    o => bail!(concat!("unknown ", $what, " '{}' (expected ", $($name, " "),+, ")"), o),
+                    o => bail!("unknown {} '{o}' (expected {})", $what, [$($name),+].join(" | ")),
                 }
             }
         }

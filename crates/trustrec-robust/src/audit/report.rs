@@ -40,7 +40,7 @@ pub fn write_report(
     )?;
     writeln!(
         s,
-        "- model: {:?}, d = {}, max length {}, {} epochs, batch {}, lr {}; seeds {}",
+        "- model: {}, d = {}, max length {}, {} epochs (fixed), batch {}, lr {}; seeds {}",
         cfg.model.name,
         cfg.model.dim,
         cfg.model.max_len,
