@@ -12,6 +12,7 @@ pub mod audit;
 pub mod casper;
 pub mod perturb;
 pub mod protocol;
+pub mod simulate;
 pub mod write;
 
 pub use casper::{CasperOptions, Graph, GraphKind, Variant};

@@ -173,7 +173,7 @@ pub struct Perturbation {
     pub graph: Option<GraphStats>,
 }
 
-fn stream(seed: u64, stream: u64) -> ChaCha8Rng {
+pub(crate) fn stream(seed: u64, stream: u64) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(stream);
     rng
@@ -274,7 +274,7 @@ pub fn apply(events: &[Event], chosen: &[Chosen], kind: Kind) -> Vec<Event> {
 }
 
 /// Draws replacement / insertion items.
-struct ItemPicker {
+pub(crate) struct ItemPicker {
     choice: ItemChoice,
     rng: ChaCha8Rng,
     n_items: u32,
@@ -283,7 +283,7 @@ struct ItemPicker {
 }
 
 impl ItemPicker {
-    fn new(data: &ProtocolData, choice: ItemChoice, seed: u64) -> Self {
+    pub(crate) fn new(data: &ProtocolData, choice: ItemChoice, seed: u64) -> Self {
         let counts = data.train_item_counts();
         let mut by_pop: Vec<u32> = (0..counts.len() as u32)
             .filter(|&i| counts[i as usize] > 0)
@@ -298,7 +298,7 @@ impl ItemPicker {
         }
     }
 
-    fn pick(&mut self, current: u32) -> u32 {
+    pub(crate) fn pick(&mut self, current: u32) -> u32 {
         match self.choice {
             ItemChoice::LeastPopular if self.least[0] == current => self.least[1],
             ItemChoice::LeastPopular => self.least[0],
