@@ -1,6 +1,6 @@
-//! Sequential recommenders (SASRec, GRU4Rec, LSTM) on burn, and the one training loop they
-//! share. Tensor-framework types stay inside this crate: callers get plain `Vec<f32>` states and
-//! dense item ids.
+//! Sequential recommenders (SASRec, TiSASRec, GRU4Rec, LSTM) on burn, and the one training loop
+//! they share. Tensor-framework types stay inside this crate: callers get plain `Vec<f32>` states
+//! and dense item ids.
 
 pub mod backend;
 pub mod batch;
@@ -12,6 +12,7 @@ pub mod model;
 pub mod rnn;
 pub mod sasrec;
 pub mod score;
+pub mod tisasrec;
 pub mod train;
 
 pub use backend::{BackendKind, DEFAULT_BACKEND, device};

@@ -285,13 +285,17 @@ impl Trainer<'_> {
         let mut order = samples.to_vec();
         order.shuffle(&mut rng);
         let n_items = n_items as i64;
+        let span = model.time_span();
         let (mut total, mut count) = (0.0f64, 0usize);
         for chunk in order.chunks(cfg.batch_size) {
-            let batch = collate_train(split, chunk, max_len);
+            let batch = collate_train(split, chunk, max_len, span.is_some());
             if batch.targets.is_empty() {
                 continue;
             }
-            let input = SeqInput::new(&batch.inputs, batch.batch, max_len, ad);
+            let mut input = SeqInput::new(&batch.inputs, batch.batch, max_len, ad);
+            if let (Some(times), Some(span)) = (&batch.times, span) {
+                input = input.with_times(&batch.inputs, times, span, ad);
+            }
             let states = loss_states(model.hidden(&input), &batch, ad);
             let loss = match cfg.loss {
                 LossKind::Ce => cross_entropy(states, model.item_table(), &batch.targets, ad),
@@ -347,7 +351,8 @@ fn sample_negatives(targets: &[i64], n_items: i64, rng: &mut ChaCha8Rng) -> Vec<
 }
 
 /// Median seconds of one full training step (forward, CE loss at every position, backward, Adam)
-/// on synthetic ids, after one warm-up step. Used by `trustrec bench backends`.
+/// on synthetic ids (and one time unit per position), after one warm-up step. Used by
+/// `trustrec bench backends`.
 pub fn time_steps(
     cfg: &ModelConfig,
     n_items: usize,
@@ -367,11 +372,16 @@ pub fn time_steps(
         inputs: inputs.to_vec(),
         loss_pos: (0..(batch * l) as i64).collect(),
         targets: targets.to_vec(),
+        times: None,
     };
+    let stamps: Vec<f64> = (0..batch * l).map(|i| (i % l) as f64).collect();
     let mut times = Vec::new();
     for step in 0..=steps {
         let t = Instant::now();
-        let input = SeqInput::new(&tb.inputs, batch, l, &ad);
+        let mut input = SeqInput::new(&tb.inputs, batch, l, &ad);
+        if let Some(span) = model.time_span() {
+            input = input.with_times(&tb.inputs, &stamps, span, &ad);
+        }
         let states = loss_states(model.hidden(&input), &tb, &ad);
         let loss = cross_entropy(states, model.item_table(), &tb.targets, &ad);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
