@@ -31,26 +31,33 @@ pub fn recommend(a: RecommendArgs) -> anyhow::Result<()> {
     anyhow::ensure!(a.k > 0, "-k must be > 0");
     let (cfg, prep, model, device) = load_run(&a.run)?;
     let ids = &prep.log.item_ids;
-    let history: Vec<u32> = match (&a.history, &a.user) {
-        (Some(h), _) => h
-            .iter()
-            .map(|s| {
-                let s = s.trim();
-                ids.get(s).ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "--history: unknown item id '{s}' (not in {})",
-                        cfg.data.path.display()
-                    )
+    // A --history has no times (TiSASRec then sees equal times); a --user brings its own.
+    let (history, times): (Vec<u32>, Option<Vec<f64>>) = match (&a.history, &a.user) {
+        (Some(h), _) => (
+            h.iter()
+                .map(|s| {
+                    let s = s.trim();
+                    ids.get(s).ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "--history: unknown item id '{s}' (not in {})",
+                            cfg.data.path.display()
+                        )
+                    })
                 })
-            })
-            .collect::<anyhow::Result<_>>()?,
+                .collect::<anyhow::Result<_>>()?,
+            None,
+        ),
         (None, Some(u)) => {
             let uid = prep
                 .log
                 .user_ids
                 .get(u)
                 .ok_or_else(|| anyhow::anyhow!("--user: unknown user id '{u}'"))?;
-            prep.split.seqs.items_of(uid as usize).to_vec()
+            let seqs = &prep.split.seqs;
+            (
+                seqs.items_of(uid as usize).to_vec(),
+                Some(seqs.times_of(uid as usize).to_vec()),
+            )
         }
         (None, None) => anyhow::bail!("give --history ID,ID,... or --user ID"),
     };
@@ -58,6 +65,7 @@ pub fn recommend(a: RecommendArgs) -> anyhow::Result<()> {
     let top = trustrec_models::score::recommend(
         &model,
         &[history],
+        times.map(|t| vec![t]).as_deref(),
         a.k,
         a.mask_seen,
         cfg.model.max_len,

@@ -9,7 +9,7 @@ use clap::Args;
 use serde_json::json;
 use trustrec_data::Loaded;
 use trustrec_models::checkpoint::write_bytes_atomic;
-use trustrec_models::{ModelConfig, TrainConfig, TrainMode};
+use trustrec_models::{FinestConfig, ModelConfig, TrainConfig, TrainMode};
 use trustrec_robust::audit::{AuditConfig, run_audit, write_plots, write_report};
 use trustrec_robust::{
     Budget, CasperOptions, ItemChoice, Kind, Method, PerturbSpec, ProtocolData, perturb,
@@ -103,6 +103,24 @@ pub struct AuditArgs {
     /// flex | ndarray | cuda
     #[arg(long)]
     pub backend: Option<String>,
+    /// Also run every comparison with FINEST-stabilized models, side by side.
+    #[arg(long)]
+    pub stabilize: bool,
+    /// FINEST fine-tuning epochs (default: --epochs).
+    #[arg(long)]
+    pub finest_epochs: Option<usize>,
+    /// FINEST reference-list length K (top-K kept in order and above ranks K+1..2K).
+    #[arg(long, default_value_t = 100)]
+    pub finest_k: usize,
+    /// FINEST regularizer weight (default: 0.1 for attention models, 1.0 for RNNs).
+    #[arg(long)]
+    pub finest_lambda: Option<f64>,
+    /// FINEST fine-tuning learning rate (default: 1e-3 attention, 1e-4 RNNs).
+    #[arg(long)]
+    pub finest_lr: Option<f64>,
+    /// Share of training rows perturbed in each simulated FINEST epoch.
+    #[arg(long, default_value_t = 0.01)]
+    pub finest_fraction: f64,
     #[arg(long)]
     pub out: PathBuf,
     /// No progress bar.
@@ -250,7 +268,18 @@ pub fn audit_cmd(a: AuditArgs) -> anyhow::Result<()> {
         jaccard_k: a.jaccard_k,
         rbo_p: a.rbo_p,
         rbo_depth: a.rbo_depth,
+        stabilize: a.stabilize.then(|| {
+            let mut f = FinestConfig::for_kind(kind, a.finest_epochs.unwrap_or(a.epochs));
+            f.k = a.finest_k;
+            f.fraction = a.finest_fraction;
+            f.lambda = a.finest_lambda.unwrap_or(f.lambda);
+            f.lr = a.finest_lr.unwrap_or(f.lr);
+            f
+        }),
     };
+    if let Some(f) = &cfg.stabilize {
+        f.validate(data.n_items())?;
+    }
     fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let device = trustrec_models::device(cfg.train.backend)?;
     tracing::info!(
@@ -298,8 +327,8 @@ pub fn audit_cmd(a: AuditArgs) -> anyhow::Result<()> {
 fn print_summary(cfg: &AuditConfig, out: &trustrec_robust::audit::AuditOutput) {
     let jk = format!("jaccard@{}", cfg.jaccard_k);
     println!(
-        "{:<8} {:<12} {:>7} {:>17} {:>17} {:>15} {:>15}",
-        "method", "kind", "budget", &jk, "AO", "MRR orig", "MRR pert"
+        "{:<7} {:<8} {:<12} {:>7} {:>17} {:>17} {:>15} {:>15}",
+        "FINEST", "method", "kind", "budget", &jk, "AO", "MRR orig", "MRR pert"
     );
     for r in &out.summary {
         let g = |m: &std::collections::BTreeMap<String, trustrec_eval::MeanStd>, k: &str| {
@@ -307,7 +336,8 @@ fn print_summary(cfg: &AuditConfig, out: &trustrec_robust::audit::AuditOutput) {
                 .map_or("-".to_string(), |v| format!("{:.4}±{:.4}", v.mean, v.std))
         };
         println!(
-            "{:<8} {:<12} {:>7} {:>17} {:>17} {:>15} {:>15}",
+            "{:<7} {:<8} {:<12} {:>7} {:>17} {:>17} {:>15} {:>15}",
+            if r.stabilized { "yes" } else { "no" },
             r.method.to_string(),
             r.kind.to_string(),
             r.budget,

@@ -29,7 +29,7 @@ pub struct RunFlags {
     /// For --format csv: user,item,time column names (or 0-based indices).
     #[arg(long, value_delimiter = ',', num_args = 3)]
     pub columns: Option<Vec<String>>,
-    /// sasrec|gru4rec|lstm
+    /// sasrec|tisasrec|gru4rec|lstm
     #[arg(long)]
     pub model: Option<String>,
     /// leave-one-out|user-ratio|global-time|session-date

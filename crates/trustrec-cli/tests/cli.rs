@@ -111,6 +111,43 @@ fn train_evaluate_recommend_end_to_end() {
     assert!(err.contains("unknown item id '999999'"), "{err}");
 }
 
+/// TiSASRec through the CLI: its times reach training, `evaluate` (same metrics from the
+/// checkpoint) and `recommend` (a user's own times, or equal times for a bare history).
+#[test]
+fn tisasrec_trains_evaluates_and_recommends() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let cfg = dir.path().join("tis.toml");
+    std::fs::write(&cfg, "[model]\nname = \"tisasrec\"\ndim = 16\ninner = 32\nmax_len = 20\ntime_span = 32\n[train]\nbatch_size = 256\n").unwrap();
+    run_ok(
+        bin()
+            .args(["train", "--quiet", "--epochs", "1", "--config"])
+            .arg(&cfg)
+            .arg("--data")
+            .arg(ml100k())
+            .args(["--format", "recbole", "--out"])
+            .arg(&out),
+    );
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(r["model"], "tisasrec");
+    assert_eq!(r["config"]["model"]["time_span"], 32);
+    let ev: serde_json::Value =
+        serde_json::from_str(&run_ok(bin().args(["evaluate", "--run"]).arg(&out))).unwrap();
+    assert_eq!(ev["metrics"], r["metrics"]["test"]);
+    for who in [["--user", "196"], ["--history", "50,172,181"]] {
+        let rec = run_ok(
+            bin()
+                .args(["recommend", "--json", "-k", "3"])
+                .args(who)
+                .arg("--run")
+                .arg(&out),
+        );
+        let rec: serde_json::Value = serde_json::from_str(&rec).unwrap();
+        assert_eq!(rec.as_array().unwrap().len(), 3, "{who:?}");
+    }
+}
+
 #[test]
 fn bad_inputs_give_clear_errors() {
     let err = run_err(

@@ -179,5 +179,55 @@ fn audit_results_follow_the_contract_and_zero_budget_is_exact() {
         assert!(out.join(f).exists(), "{f} missing");
     }
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
-    assert!(report.contains("| random | deletion | 2 |"), "{report}");
+    assert!(
+        report.contains("| no | random | deletion | 2 |"),
+        "{report}"
+    );
+}
+
+#[test]
+fn audit_stabilize_runs_finest_side_by_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = jodie(dir.path());
+    let out = dir.path().join("s");
+    let (ok, text) = run(bin()
+        .args(["audit", "--data"])
+        .arg(&input)
+        .args([
+            "--model", "lstm", "--method", "random", "--budget", "0,3", "--seeds", "1",
+        ])
+        .args([
+            "--epochs",
+            "2",
+            "--dim",
+            "16",
+            "--stabilize",
+            "--finest-k",
+            "5",
+        ])
+        .args(["--finest-epochs", "1", "--quiet", "--out"])
+        .arg(&out));
+    assert!(ok, "{text}");
+    let r = json(&out.join("results.json"));
+    let runs = r["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 4, "2 budgets x (plain, FINEST)");
+    let stable: Vec<_> = runs.iter().filter(|r| r["stabilized"] == true).collect();
+    assert_eq!(stable.len(), 2);
+    for s in &stable {
+        let share = s["simulate_share"].as_f64().unwrap();
+        assert!((0.0..1.0).contains(&share));
+        if s["budget"] == "0" {
+            assert_eq!(s["rls"]["ao"], 1.0, "FINEST is deterministic too");
+        }
+    }
+    assert_eq!(r["config"]["stabilize"]["k"], 5);
+    let (ok, text) = run(bin()
+        .args(["audit", "--data"])
+        .arg(&input)
+        .args(["--stabilize", "--out"])
+        .arg(&out));
+    assert!(
+        !ok && text.contains("finest.k = 100 needs at least 200 items"),
+        "{text}"
+    );
 }

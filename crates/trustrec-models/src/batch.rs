@@ -93,18 +93,31 @@ pub struct TrainBatch {
     pub loss_pos: Vec<i64>,
     /// Dense target item id (0-based) of each loss position.
     pub targets: Vec<i64>,
+    /// Data row of each loss position's input interaction (`u32::MAX` for inserted ones): the
+    /// key of FINEST's reference lists.
+    pub rows: Vec<u32>,
+    /// `[batch * max_len]` time of each input position (0 at padding); only for models that
+    /// read times.
+    pub times: Option<Vec<f64>>,
 }
 
-/// Collates `samples` into one left-padded batch.
-pub fn collate_train(split: &Split, samples: &[Sample], max_len: usize) -> TrainBatch {
+/// Collates `samples` into one left-padded batch, with the inputs' times if `with_times`.
+pub fn collate_train(
+    split: &Split,
+    samples: &[Sample],
+    max_len: usize,
+    with_times: bool,
+) -> TrainBatch {
     let mut b = TrainBatch {
         batch: samples.len(),
         max_len,
         inputs: vec![0; samples.len() * max_len],
+        times: with_times.then(|| vec![0.0; samples.len() * max_len]),
         ..Default::default()
     };
     for (row, s) in samples.iter().enumerate() {
         let seq = split.seqs.items_of(s.user as usize);
+        let data_rows = split.seqs.rows_of(s.user as usize);
         let end = s.end as usize;
         // Inputs are seq[a..end-1], each predicting the following item.
         let a = (end - 1).saturating_sub(max_len);
@@ -114,10 +127,15 @@ pub fn collate_train(split: &Split, samples: &[Sample], max_len: usize) -> Train
         for (i, &item) in inputs.iter().enumerate() {
             b.inputs[base + pad + i] = item as i64 + 1;
         }
+        if let Some(t) = b.times.as_mut() {
+            let times = &split.seqs.times_of(s.user as usize)[a..end - 1];
+            t[base + pad..base + max_len].copy_from_slice(times);
+        }
         let first_loss = inputs.len().saturating_sub(s.n_loss as usize);
         for i in first_loss..inputs.len() {
             b.loss_pos.push((base + pad + i) as i64);
             b.targets.push(seq[a + i + 1] as i64);
+            b.rows.push(data_rows[a + i]);
         }
     }
     b
@@ -136,6 +154,19 @@ pub fn collate_eval(split: &Split, cases: &[Case], max_len: usize) -> Vec<i64> {
     out
 }
 
+/// Times of the inputs [`collate_eval`] builds, left-padded with 0 the same way.
+pub fn collate_eval_times(split: &Split, cases: &[Case], max_len: usize) -> Vec<f64> {
+    let mut out = vec![0.0; cases.len() * max_len];
+    for (row, c) in cases.iter().enumerate() {
+        let times = split.seqs.times_of(c.user as usize);
+        write_times(
+            &mut out[row * max_len..(row + 1) * max_len],
+            &times[..c.pos as usize],
+        );
+    }
+    out
+}
+
 /// Writes one left-padded history (dense ids) into `row` as model indices.
 pub fn write_history(row: &mut [i64], hist: &[u32]) {
     let hist = &hist[hist.len().saturating_sub(row.len())..];
@@ -144,6 +175,14 @@ pub fn write_history(row: &mut [i64], hist: &[u32]) {
     for (dst, &item) in row[pad..].iter_mut().zip(hist) {
         *dst = item as i64 + 1;
     }
+}
+
+/// Writes the times of one history into `row`, aligned with [`write_history`].
+pub fn write_times(row: &mut [f64], times: &[f64]) {
+    let times = &times[times.len().saturating_sub(row.len())..];
+    let pad = row.len() - times.len();
+    row[..pad].fill(0.0);
+    row[pad..].copy_from_slice(times);
 }
 
 /// Target item (dense id) of each case.

@@ -14,8 +14,17 @@ use crate::batch::TrainMode;
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {
     SasRec,
+    /// SASRec with time-interval aware attention (Li, Wang & McAuley 2020).
+    TiSasRec,
     Gru4Rec,
     Lstm,
+}
+
+impl ModelKind {
+    /// Whether the model reads interaction times (inputs then carry interval matrices).
+    pub fn needs_times(self) -> bool {
+        self == Self::TiSasRec
+    }
 }
 
 impl FromStr for ModelKind {
@@ -23,9 +32,10 @@ impl FromStr for ModelKind {
     fn from_str(s: &str) -> anyhow::Result<Self> {
         match s.to_ascii_lowercase().as_str() {
             "sasrec" => Ok(Self::SasRec),
+            "tisasrec" => Ok(Self::TiSasRec),
             "gru4rec" => Ok(Self::Gru4Rec),
             "lstm" => Ok(Self::Lstm),
-            o => anyhow::bail!("unknown model '{o}' (expected sasrec, gru4rec or lstm)"),
+            o => anyhow::bail!("unknown model '{o}' (expected sasrec, tisasrec, gru4rec or lstm)"),
         }
     }
 }
@@ -34,6 +44,7 @@ impl fmt::Display for ModelKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::SasRec => "sasrec",
+            Self::TiSasRec => "tisasrec",
             Self::Gru4Rec => "gru4rec",
             Self::Lstm => "lstm",
         })
@@ -56,6 +67,9 @@ pub struct ModelConfig {
     pub rnn_hidden: usize,
     /// Longest history the model sees.
     pub max_len: usize,
+    /// TiSASRec: largest time interval (in units of the user's smallest gap); longer ones are
+    /// clipped to it.
+    pub time_span: usize,
 }
 
 impl Default for ModelConfig {
@@ -69,19 +83,21 @@ impl Default for ModelConfig {
             dropout: 0.2,
             rnn_hidden: 128,
             max_len: 50,
+            time_span: 256,
         }
     }
 }
 
 impl ModelConfig {
-    /// Defaults for a model kind (RecBole's for GRU4Rec: dropout 0.3, hidden 128).
+    /// Defaults for a model kind (RecBole's for GRU4Rec: dropout 0.3, hidden 128; TiSASRec
+    /// shares SASRec's, with the paper's time span 256).
     pub fn for_kind(name: ModelKind) -> Self {
         let base = Self {
             name,
             ..Self::default()
         };
         match name {
-            ModelKind::SasRec => base,
+            ModelKind::SasRec | ModelKind::TiSasRec => base,
             ModelKind::Gru4Rec | ModelKind::Lstm => Self {
                 dropout: 0.3,
                 ..base
@@ -97,7 +113,7 @@ impl ModelConfig {
             "model.dropout must be in [0, 1), got {}",
             self.dropout
         );
-        if self.name == ModelKind::SasRec {
+        if matches!(self.name, ModelKind::SasRec | ModelKind::TiSasRec) {
             anyhow::ensure!(self.layers > 0, "model.layers must be > 0");
             anyhow::ensure!(
                 self.heads > 0 && self.dim.is_multiple_of(self.heads),

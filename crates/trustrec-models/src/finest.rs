@@ -59,7 +59,10 @@ impl FinestConfig {
             self.k,
             2 * self.k
         );
-        anyhow::ensure!(self.lr > 0.0 && self.lr.is_finite(), "finest.lr must be > 0");
+        anyhow::ensure!(
+            self.lr > 0.0 && self.lr.is_finite(),
+            "finest.lr must be > 0"
+        );
         anyhow::ensure!(
             (0.0..=1.0).contains(&self.fraction),
             "finest.fraction must be in [0, 1]"
@@ -86,6 +89,30 @@ impl RefLists {
 
     pub fn len(&self) -> usize {
         self.items.len() / (2 * self.k).max(1)
+    }
+
+    /// Lists from `(data row, top-2k ids)` pairs (the first list of a row wins).
+    pub fn from_lists(k: usize, lists: impl IntoIterator<Item = (u32, Vec<u32>)>) -> Self {
+        let mut out = RefLists {
+            k,
+            ..Default::default()
+        };
+        for (row, list) in lists {
+            assert_eq!(list.len(), 2 * k, "a reference list holds 2k ids");
+            out.push(row, &list);
+        }
+        out
+    }
+
+    fn push(&mut self, row: u32, list: &[u32]) {
+        let r = row as usize;
+        if r >= self.slot.len() {
+            self.slot.resize(r + 1, u32::MAX);
+        }
+        if self.slot[r] == u32::MAX {
+            self.slot[r] = self.len() as u32;
+            self.items.extend_from_slice(list);
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -122,8 +149,7 @@ pub fn reference_lists(
         let input = batch_input(&batch, span, device);
         let states = to_vec(loss_states(model.hidden(&input), &batch, device))?;
         let lists = top_k(
-            MatRef::new(&states, batch.targets.len(), dim)
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            MatRef::new(&states, batch.targets.len(), dim).map_err(|e| anyhow::anyhow!("{e}"))?,
             MatRef::new(&table, n_items, dim).map_err(|e| anyhow::anyhow!("{e}"))?,
             None,
             None,
@@ -131,11 +157,9 @@ pub fn reference_lists(
         )
         .map_err(|e| anyhow::anyhow!("reference lists: {e}"))?;
         for (&row, list) in batch.rows.iter().zip(lists) {
-            if row == u32::MAX || out.slot[row as usize] != u32::MAX {
-                continue;
+            if row != u32::MAX {
+                out.push(row, &list);
             }
-            out.slot[row as usize] = out.len() as u32;
-            out.items.extend_from_slice(&list);
         }
     }
     Ok(out)
@@ -177,7 +201,10 @@ pub fn finest_loss(
     }
     let r = pos.len();
     let idx = |v: Vec<i64>| Tensor::<2, Int>::from_data(TensorData::new(v, [r, k]), device);
-    let rows = logits.select(0, Tensor::<1, Int>::from_data(TensorData::new(pos, [r]), device));
+    let rows = logits.select(
+        0,
+        Tensor::<1, Int>::from_data(TensorData::new(pos, [r]), device),
+    );
     let s_ref = rows.clone().gather(1, idx(reference));
     let s_comp = rows.gather(1, idx(comparison));
     let m = cfg.margin as f32;

@@ -1,17 +1,19 @@
-//! Sequential recommenders (SASRec, GRU4Rec, LSTM) on burn, and the one training loop they
-//! share. Tensor-framework types stay inside this crate: callers get plain `Vec<f32>` states and
-//! dense item ids.
+//! Sequential recommenders (SASRec, TiSASRec, GRU4Rec, LSTM) on burn, and the one training loop
+//! they share. Tensor-framework types stay inside this crate: callers get plain `Vec<f32>` states
+//! and dense item ids.
 
 pub mod backend;
 pub mod batch;
 pub mod checkpoint;
 pub mod config;
+pub mod finest;
 pub mod input;
 pub mod loss;
 pub mod model;
 pub mod rnn;
 pub mod sasrec;
 pub mod score;
+pub mod tisasrec;
 pub mod train;
 
 pub use backend::{BackendKind, DEFAULT_BACKEND, device};
@@ -19,5 +21,6 @@ pub use batch::TrainMode;
 /// The compute device handle (re-exported so callers need not depend on burn).
 pub use burn::tensor::Device;
 pub use config::{LossKind, ModelConfig, ModelKind, TrainConfig};
+pub use finest::FinestConfig;
 pub use model::Recommender;
-pub use train::{CheckpointOptions, FitOutput, Trainer, init_model};
+pub use train::{CheckpointOptions, FinestOutput, FitOutput, Trainer, init_model};

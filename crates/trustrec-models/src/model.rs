@@ -7,6 +7,7 @@ use crate::config::{ModelConfig, ModelKind};
 use crate::input::SeqInput;
 use crate::rnn::{Gru4Rec, LstmRec};
 use crate::sasrec::SasRec;
+use crate::tisasrec::TiSasRec;
 
 /// Any trustrec sequential model. Every variant maps an item sequence to a hidden state per
 /// position and scores items by a dot product with its item table.
@@ -15,6 +16,7 @@ use crate::sasrec::SasRec;
 #[derive(Module, Debug)]
 pub enum Recommender {
     SasRec(SasRec),
+    TiSasRec(TiSasRec),
     Gru4Rec(Gru4Rec),
     Lstm(LstmRec),
 }
@@ -24,8 +26,18 @@ impl Recommender {
     pub fn new(cfg: &ModelConfig, n_items: usize, device: &Device) -> Self {
         match cfg.name {
             ModelKind::SasRec => Self::SasRec(SasRec::new(cfg, n_items, device)),
+            ModelKind::TiSasRec => Self::TiSasRec(TiSasRec::new(cfg, n_items, device)),
             ModelKind::Gru4Rec => Self::Gru4Rec(Gru4Rec::new(cfg, n_items, device)),
             ModelKind::Lstm => Self::Lstm(LstmRec::new(cfg, n_items, device)),
+        }
+    }
+
+    /// The interval clip when the model reads times (its inputs then need
+    /// [`SeqInput::with_times`]), `None` otherwise.
+    pub fn time_span(&self) -> Option<usize> {
+        match self {
+            Self::TiSasRec(m) => Some(m.time_span()),
+            _ => None,
         }
     }
 
@@ -33,6 +45,7 @@ impl Recommender {
     pub fn hidden(&self, input: &SeqInput) -> Tensor<3> {
         match self {
             Self::SasRec(m) => m.hidden(input),
+            Self::TiSasRec(m) => m.hidden(input),
             Self::Gru4Rec(m) => m.hidden(input),
             Self::Lstm(m) => m.hidden(input),
         }
@@ -42,16 +55,19 @@ impl Recommender {
     pub fn item_table(&self) -> Tensor<2> {
         match self {
             Self::SasRec(m) => m.item_table(),
+            Self::TiSasRec(m) => m.item_table(),
             Self::Gru4Rec(m) => m.item_table(),
             Self::Lstm(m) => m.item_table(),
         }
     }
 
     /// `[batch, dim]` hidden state at the last position (the query for next-item scoring).
-    /// SASRec computes only that position in its last layer; the RNNs need every step anyway.
+    /// The attention models compute only that position in their last layer; the RNNs need every
+    /// step anyway.
     pub fn last_hidden(&self, input: &SeqInput) -> Tensor<2> {
         match self {
             Self::SasRec(m) => m.last_hidden(input),
+            Self::TiSasRec(m) => m.last_hidden(input),
             Self::Gru4Rec(m) => last_position(m.hidden(input)),
             Self::Lstm(m) => last_position(m.hidden(input)),
         }

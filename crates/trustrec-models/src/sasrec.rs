@@ -30,6 +30,15 @@ pub(crate) const INIT: Initializer = Initializer::Normal {
     std: 0.02,
 };
 
+/// RecBole's `layer_norm_eps`, shared by the attention models.
+pub(crate) const LN_EPS: f64 = 1e-12;
+
+/// `[1, len, dim]` rows `0..len` of a position table, broadcast over the batch.
+pub(crate) fn positions(emb: &Embedding, len: usize) -> Tensor<3> {
+    let [_, d] = emb.weight.dims();
+    emb.weight.val().slice([0..len, 0..d]).unsqueeze::<3>()
+}
+
 impl SasRec {
     pub fn new(cfg: &ModelConfig, n_items: usize, device: &Device) -> Self {
         let d = cfg.dim;
@@ -40,11 +49,11 @@ impl SasRec {
             pos_emb: EmbeddingConfig::new(cfg.max_len, d)
                 .with_initializer(INIT)
                 .init(device),
-            norm: LayerNormConfig::new(d).with_epsilon(1e-12).init(device),
+            norm: LayerNormConfig::new(d).with_epsilon(LN_EPS).init(device),
             dropout: DropoutConfig::new(cfg.dropout).init(),
             encoder: TransformerEncoderConfig::new(d, cfg.inner, cfg.heads, cfg.layers)
                 .with_dropout(cfg.dropout)
-                .with_layer_norm_eps(1e-12)
+                .with_layer_norm_eps(LN_EPS)
                 .with_initializer(INIT)
                 .init(device),
             n_items,
@@ -54,13 +63,7 @@ impl SasRec {
     fn embed(&self, input: &SeqInput) -> Tensor<3> {
         let [_, len] = input.dims();
         let x = self.item_emb.forward(input.items.clone());
-        let [_, d] = self.pos_emb.weight.dims();
-        let pos = self
-            .pos_emb
-            .weight
-            .val()
-            .slice([0..len, 0..d])
-            .unsqueeze::<3>();
+        let pos = positions(&self.pos_emb, len);
         self.dropout.forward(self.norm.forward(x + pos))
     }
 

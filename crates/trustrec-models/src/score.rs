@@ -5,7 +5,9 @@ use burn::tensor::{Device, Tensor};
 use trustrec_data::{Case, Split};
 use trustrec_eval::{EvalRequest, MatRef, Metrics, TieRule};
 
-use crate::batch::{case_histories, case_targets, collate_eval, write_history};
+use crate::batch::{
+    case_histories, case_targets, collate_eval, collate_eval_times, write_history, write_times,
+};
 use crate::input::SeqInput;
 use crate::model::Recommender;
 
@@ -42,17 +44,28 @@ pub(crate) fn to_vec(t: Tensor<2>) -> anyhow::Result<Vec<f32>> {
         .map_err(|e| anyhow::anyhow!("reading tensor: {e:?}"))
 }
 
-/// Last-position hidden states for left-padded `inputs` (`rows * max_len`), in chunks.
+/// Last-position hidden states for left-padded `inputs` (`rows * max_len`), in chunks. `times`
+/// (aligned with `inputs`) is required by models that read times and ignored by the others.
 pub fn query_states(
     model: &Recommender,
     inputs: &[i64],
+    times: Option<&[f64]>,
     max_len: usize,
     chunk: usize,
     device: &Device,
 ) -> anyhow::Result<Vec<f32>> {
+    let span = model.time_span();
+    anyhow::ensure!(
+        span.is_none() || times.is_some(),
+        "this model reads interaction times, but none were given"
+    );
     let mut out = Vec::new();
-    for part in inputs.chunks(chunk * max_len) {
-        let input = SeqInput::new(part, part.len() / max_len, max_len, device);
+    for (i, part) in inputs.chunks(chunk * max_len).enumerate() {
+        let mut input = SeqInput::new(part, part.len() / max_len, max_len, device);
+        if let (Some(times), Some(span)) = (times, span) {
+            let t = &times[i * chunk * max_len..][..part.len()];
+            input = input.with_times(part, t, span, device);
+        }
         out.extend(to_vec(model.last_hidden(&input))?);
     }
     Ok(out)
@@ -68,7 +81,10 @@ pub fn embed_cases(
     device: &Device,
 ) -> anyhow::Result<Embeddings> {
     let inputs = collate_eval(split, cases, max_len);
-    let queries = query_states(model, &inputs, max_len, chunk, device)?;
+    let times = model
+        .time_span()
+        .map(|_| collate_eval_times(split, cases, max_len));
+    let queries = query_states(model, &inputs, times.as_deref(), max_len, chunk, device)?;
     let table = model.item_table();
     let [_, dim] = table.dims();
     Ok(Embeddings {
@@ -121,10 +137,13 @@ pub fn evaluate_cases(
     Ok(out)
 }
 
-/// Top-`k` dense item ids for each free-form history (dense ids), best first.
+/// Top-`k` dense item ids for each free-form history (dense ids), best first. `times` gives each
+/// history's interaction times (same lengths); without them, models that read times (TiSASRec)
+/// see equal times, i.e. every interval 0, so their ranking ignores the timing of the history.
 pub fn recommend(
     model: &Recommender,
     histories: &[Vec<u32>],
+    times: Option<&[Vec<f64>]>,
     k: usize,
     mask_seen: bool,
     max_len: usize,
@@ -134,7 +153,19 @@ pub fn recommend(
     for (row, h) in inputs.chunks_mut(max_len).zip(histories) {
         write_history(row, h);
     }
-    let queries = query_states(model, &inputs, max_len, 256, device)?;
+    // Zeros are equal times: all intervals 0.
+    let mut stamps = vec![0f64; inputs.len()];
+    if let Some(times) = times {
+        anyhow::ensure!(
+            times.len() == histories.len()
+                && times.iter().zip(histories).all(|(t, h)| t.len() == h.len()),
+            "recommend: times must match the histories' lengths"
+        );
+        for (row, t) in stamps.chunks_mut(max_len).zip(times) {
+            write_times(row, t);
+        }
+    }
+    let queries = query_states(model, &inputs, Some(&stamps), max_len, 256, device)?;
     let table = model.item_table();
     let [_, dim] = table.dims();
     let items = to_vec(table)?;

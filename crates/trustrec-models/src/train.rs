@@ -23,6 +23,7 @@ use trustrec_eval::Metrics;
 use crate::batch::{Sample, collate_train, training_samples};
 use crate::checkpoint::{TrainerState, load_checkpoint, save_checkpoint, save_model};
 use crate::config::{LossKind, ModelConfig, TrainConfig};
+use crate::finest::{FinestConfig, RefLists, finest_loss, reference_lists};
 use crate::input::SeqInput;
 use crate::loss::{cross_entropy, loss_states, sampled_bce};
 use crate::model::Recommender;
@@ -56,6 +57,28 @@ pub struct FitOutput {
     pub epoch_seconds: Vec<f64>,
     pub eval_seconds: Vec<f64>,
     pub stopped_early: bool,
+    /// The trainable model after the last epoch (what fine-tuning continues from).
+    pub last: Recommender,
+}
+
+/// FINEST's regularizer for one fine-tuning run.
+pub(crate) struct Regularizer<'r> {
+    pub refs: &'r RefLists,
+    pub cfg: &'r FinestConfig,
+}
+
+/// Result of [`Trainer::fit_finest`].
+pub struct FinestOutput {
+    /// The fine-tuned model, as a plain inference copy.
+    pub model: Recommender,
+    /// The normally trained model before fine-tuning.
+    pub pretrained: FitOutput,
+    pub reference_positions: usize,
+    pub reference_seconds: f64,
+    pub finetune_seconds: Vec<f64>,
+    /// Seconds spent building each epoch's simulated perturbation (part of `finetune_seconds`).
+    pub simulate_seconds: Vec<f64>,
+    pub finetune_loss: Vec<f64>,
 }
 
 /// Receives each epoch's JSON log line.
@@ -179,8 +202,9 @@ impl Trainer<'_> {
                 break;
             }
             let t0 = Instant::now();
-            let (m, loss) =
-                self.train_epoch(model, &mut optim, split, &samples, epoch, n_items, &ad)?;
+            let (m, loss) = self.train_epoch(
+                model, &mut optim, split, &samples, epoch, n_items, &ad, None,
+            )?;
             model = m;
             let train_seconds = t0.elapsed().as_secs_f64();
             let mut log = EpochLog {
@@ -258,6 +282,7 @@ impl Trainer<'_> {
                 .collect::<Vec<_>>()
         };
         Ok(FitOutput {
+            last: model,
             model: best_model,
             best_epoch: state.best_epoch,
             best_valid,
@@ -268,6 +293,73 @@ impl Trainer<'_> {
         })
     }
 
+    /// FINEST: trains normally on `split` (no validation: a fixed number of epochs), records
+    /// the reference lists, then fine-tunes `finest.epochs` epochs with a fresh Adam, each epoch
+    /// on `simulate(e)` (the training data under a fresh simulated perturbation) with the
+    /// rank-preserving loss. Same seed, same numbers.
+    pub fn fit_finest(
+        &mut self,
+        split: &Split,
+        finest: &FinestConfig,
+        simulate: &mut dyn FnMut(usize) -> anyhow::Result<Split>,
+    ) -> anyhow::Result<FinestOutput> {
+        let pretrained = self.fit(split)?;
+        let n_items = self.n_items.unwrap_or_else(|| split.n_items());
+        finest.validate(n_items)?;
+        let _guard = rng_guard();
+        let (max_len, mode) = (self.model_cfg.max_len, self.train_cfg.mode);
+        let t = Instant::now();
+        let refs = reference_lists(
+            &pretrained.model,
+            split,
+            mode,
+            max_len,
+            finest.k,
+            self.train_cfg.eval_batch,
+            &self.device,
+        )?;
+        let reference_seconds = t.elapsed().as_secs_f64();
+        let ad = self.device.clone().autodiff();
+        let mut model = pretrained.last.clone();
+        let mut optim = optimizer(self.train_cfg);
+        let reg = Regularizer {
+            refs: &refs,
+            cfg: finest,
+        };
+        let (mut finetune_seconds, mut simulate_seconds, mut finetune_loss) =
+            (Vec::new(), Vec::new(), Vec::new());
+        let first = self.train_cfg.epochs;
+        for e in 0..finest.epochs {
+            let t = Instant::now();
+            let sim = simulate(e)?;
+            simulate_seconds.push(t.elapsed().as_secs_f64());
+            let samples = training_samples(&sim, mode, max_len);
+            let (m, loss) = self.train_epoch(
+                model,
+                &mut optim,
+                &sim,
+                &samples,
+                first + e,
+                n_items,
+                &ad,
+                Some(&reg),
+            )?;
+            model = m;
+            finetune_loss.push(loss);
+            finetune_seconds.push(t.elapsed().as_secs_f64());
+        }
+        Ok(FinestOutput {
+            model: model.valid(),
+            pretrained,
+            reference_positions: refs.len(),
+            reference_seconds,
+            finetune_seconds,
+            simulate_seconds,
+            finetune_loss,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn train_epoch(
         &self,
         mut model: Recommender,
@@ -277,25 +369,34 @@ impl Trainer<'_> {
         epoch: usize,
         n_items: usize,
         ad: &Device,
+        reg: Option<&Regularizer>,
     ) -> anyhow::Result<(Recommender, f64)> {
         let cfg = self.train_cfg;
+        let lr = reg.map_or(cfg.lr, |r| r.cfg.lr);
         let max_len = self.model_cfg.max_len;
         let mut rng = ChaCha8Rng::seed_from_u64(epoch_seed(self.seed, epoch));
         ad.seed(rng.r#gen());
         let mut order = samples.to_vec();
         order.shuffle(&mut rng);
         let n_items = n_items as i64;
+        let span = model.time_span();
         let (mut total, mut count) = (0.0f64, 0usize);
         for chunk in order.chunks(cfg.batch_size) {
-            let batch = collate_train(split, chunk, max_len);
+            let batch = collate_train(split, chunk, max_len, span.is_some());
             if batch.targets.is_empty() {
                 continue;
             }
-            let input = SeqInput::new(&batch.inputs, batch.batch, max_len, ad);
+            let mut input = SeqInput::new(&batch.inputs, batch.batch, max_len, ad);
+            if let (Some(times), Some(span)) = (&batch.times, span) {
+                input = input.with_times(&batch.inputs, times, span, ad);
+            }
             let states = loss_states(model.hidden(&input), &batch, ad);
-            let loss = match cfg.loss {
-                LossKind::Ce => cross_entropy(states, model.item_table(), &batch.targets, ad),
-                LossKind::Bce => {
+            let loss = match (reg, cfg.loss) {
+                (Some(r), _) => finest_loss(states, model.item_table(), &batch, r.refs, r.cfg, ad),
+                (None, LossKind::Ce) => {
+                    cross_entropy(states, model.item_table(), &batch.targets, ad)
+                }
+                (None, LossKind::Bce) => {
                     let negs = sample_negatives(&batch.targets, n_items, &mut rng);
                     sampled_bce(states, model.item_table(), &batch.targets, &negs, ad)
                 }
@@ -306,7 +407,7 @@ impl Trainer<'_> {
                 "training loss became {value} at epoch {epoch}"
             );
             let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(cfg.lr, model, grads);
+            model = optim.step(lr, model, grads);
             total += value * batch.targets.len() as f64;
             count += batch.targets.len();
         }
@@ -347,7 +448,8 @@ fn sample_negatives(targets: &[i64], n_items: i64, rng: &mut ChaCha8Rng) -> Vec<
 }
 
 /// Median seconds of one full training step (forward, CE loss at every position, backward, Adam)
-/// on synthetic ids, after one warm-up step. Used by `trustrec bench backends`.
+/// on synthetic ids (and one time unit per position), after one warm-up step. Used by
+/// `trustrec bench backends`.
 pub fn time_steps(
     cfg: &ModelConfig,
     n_items: usize,
@@ -367,11 +469,17 @@ pub fn time_steps(
         inputs: inputs.to_vec(),
         loss_pos: (0..(batch * l) as i64).collect(),
         targets: targets.to_vec(),
+        times: None,
+        rows: Vec::new(),
     };
+    let stamps: Vec<f64> = (0..batch * l).map(|i| (i % l) as f64).collect();
     let mut times = Vec::new();
     for step in 0..=steps {
         let t = Instant::now();
-        let input = SeqInput::new(&tb.inputs, batch, l, &ad);
+        let mut input = SeqInput::new(&tb.inputs, batch, l, &ad);
+        if let Some(span) = model.time_span() {
+            input = input.with_times(&tb.inputs, &stamps, span, &ad);
+        }
         let states = loss_states(model.hidden(&input), &tb, &ad);
         let loss = cross_entropy(states, model.item_table(), &tb.targets, &ad);
         let grads = GradientsParams::from_grads(loss.backward(), &model);

@@ -13,7 +13,7 @@ fn covered(split: &trustrec_data::Split, mode: TrainMode, l: usize) -> HashMap<(
     let samples = training_samples(split, mode, l);
     let mut seen = HashMap::new();
     for s in &samples {
-        let b = collate_train(split, std::slice::from_ref(s), l);
+        let b = collate_train(split, std::slice::from_ref(s), l, false);
         let seq = split.seqs.items_of(s.user as usize);
         let a = (s.end as usize - 1).saturating_sub(l);
         let pad = l - (s.end as usize - 1 - a);

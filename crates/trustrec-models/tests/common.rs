@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use trustrec_data::{Format, LoadOptions, Split, SplitKind};
-use trustrec_models::{ModelConfig, ModelKind, TrainConfig};
+use trustrec_models::batch::TrainBatch;
+use trustrec_models::input::SeqInput;
+use trustrec_models::{Device, ModelConfig, ModelKind, Recommender, TrainConfig};
 
 pub fn ml100k_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/ml-100k"))
@@ -34,6 +36,8 @@ pub fn small_model(kind: ModelKind) -> ModelConfig {
         inner: 32,
         rnn_hidden: 16,
         max_len: 20,
+        // Below max_len, so full batches hit every interval bucket, the clipped one included.
+        time_span: 8,
         ..ModelConfig::for_kind(kind)
     }
 }
@@ -47,4 +51,23 @@ pub fn small_train(epochs: usize) -> TrainConfig {
     }
 }
 
-pub const KINDS: [ModelKind; 3] = [ModelKind::SasRec, ModelKind::Gru4Rec, ModelKind::Lstm];
+pub const KINDS: [ModelKind; 4] = [
+    ModelKind::SasRec,
+    ModelKind::TiSasRec,
+    ModelKind::Gru4Rec,
+    ModelKind::Lstm,
+];
+
+/// The model input of a batch, with one time unit per position for models that read times.
+pub fn model_input(model: &Recommender, tb: &TrainBatch, device: &Device) -> SeqInput {
+    let input = SeqInput::new(&tb.inputs, tb.batch, tb.max_len, device);
+    match model.time_span() {
+        Some(span) => {
+            let times: Vec<f64> = (0..tb.inputs.len())
+                .map(|i| (i % tb.max_len) as f64)
+                .collect();
+            input.with_times(&tb.inputs, &times, span, device)
+        }
+        None => input,
+    }
+}

@@ -3,13 +3,13 @@
 
 mod common;
 
-use burn::module::{Module, ModuleVisitor, Param};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::{Device, Gradients, Tensor, TensorData};
-use common::{KINDS, small_model};
+use common::{KINDS, model_input, small_model};
 use trustrec_models::batch::TrainBatch;
 use trustrec_models::input::SeqInput;
 use trustrec_models::loss::{cross_entropy, loss_states, sampled_bce};
-use trustrec_models::{Recommender, init_model};
+use trustrec_models::{ModelKind, Recommender, init_model};
 
 struct GradCheck<'a> {
     grads: &'a Gradients,
@@ -44,6 +44,8 @@ fn full_batch(n_items: usize, b: usize, l: usize) -> TrainBatch {
         loss_pos: (0..(b * l) as i64).collect(),
         targets: (0..b * l).map(|i| (i * 3 % n_items) as i64).collect(),
         inputs,
+        times: None,
+        rows: Vec::new(),
     }
 }
 
@@ -55,7 +57,7 @@ fn every_parameter_gets_a_nonzero_gradient() {
         let n_items = 40;
         let model = init_model(&cfg, n_items, 3, &device);
         let tb = full_batch(n_items, 4, cfg.max_len);
-        let input = SeqInput::new(&tb.inputs, tb.batch, cfg.max_len, &device);
+        let input = model_input(&model, &tb, &device);
         let states = loss_states(model.hidden(&input), &tb, &device);
         let loss = cross_entropy(states, model.item_table(), &tb.targets, &device);
         let grads = loss.backward();
@@ -134,47 +136,183 @@ fn model_outputs_have_expected_shapes() {
         let cfg = small_model(kind);
         let model: Recommender = init_model(&cfg, 30, 1, &device);
         let tb = full_batch(30, 3, cfg.max_len);
-        let input = SeqInput::new(&tb.inputs, 3, cfg.max_len, &device);
+        let input = model_input(&model, &tb, &device);
         assert_eq!(model.hidden(&input).dims(), [3, cfg.max_len, cfg.dim]);
         assert_eq!(model.item_table().dims(), [30, cfg.dim]);
         assert_eq!(model.last_hidden(&input).dims(), [3, cfg.dim]);
+        assert_eq!(model.time_span().is_some(), kind.needs_times(), "{kind}");
     }
 }
 
-/// SASRec's last-position shortcut equals the last row of the full forward pass.
+/// The attention models' last-position shortcut equals the last row of the full forward pass.
 #[test]
-fn sasrec_last_hidden_matches_full_forward() {
+fn last_hidden_matches_full_forward() {
     let device = Device::flex();
-    let cfg = small_model(trustrec_models::ModelKind::SasRec);
-    let model = init_model(&cfg, 30, 4, &device);
-    // Mixed padding: row 0 full, row 1 half padded, row 2 a single item.
-    let l = cfg.max_len;
-    let mut inputs = vec![0i64; 3 * l];
-    for (i, slot) in inputs[..l].iter_mut().enumerate() {
-        *slot = (i % 30) as i64 + 1;
+    for kind in [ModelKind::SasRec, ModelKind::TiSasRec] {
+        let cfg = small_model(kind);
+        let model = init_model(&cfg, 30, 4, &device);
+        // Mixed padding: row 0 full, row 1 half padded, row 2 a single item.
+        let l = cfg.max_len;
+        let mut inputs = vec![0i64; 3 * l];
+        for (i, slot) in inputs[..l].iter_mut().enumerate() {
+            *slot = (i % 30) as i64 + 1;
+        }
+        for i in l / 2..l {
+            inputs[l + i] = (i * 7 % 30) as i64 + 1;
+        }
+        inputs[3 * l - 1] = 5;
+        // Irregular times, so the interval matrices differ between rows and positions.
+        let times: Vec<f64> = (0..3 * l).map(|i| ((i % l) * (i % l)) as f64).collect();
+        let mut input = SeqInput::new(&inputs, 3, l, &device);
+        if let Some(span) = model.time_span() {
+            input = input.with_times(&inputs, &times, span, &device);
+        }
+        let full = model.hidden(&input);
+        let [b, _, d] = full.dims();
+        let slow: Vec<f32> = full
+            .slice([0..b, l - 1..l, 0..d])
+            .reshape([b, d])
+            .into_data()
+            .try_into_vec()
+            .unwrap();
+        let fast: Vec<f32> = model
+            .last_hidden(&input)
+            .into_data()
+            .try_into_vec()
+            .unwrap();
+        for (a, f) in slow.iter().zip(&fast) {
+            assert!((a - f).abs() < 1e-5, "{kind}: {a} vs {f}");
+        }
     }
-    for i in l / 2..l {
-        inputs[l + i] = (i * 7 % 30) as i64 + 1;
+}
+
+/// Adds `h * u` (fixed pseudo-random `u`) to every parameter whose path contains `name`.
+struct Nudge<'a> {
+    name: &'a str,
+    h: f32,
+    path: Vec<String>,
+}
+
+fn direction(n: usize) -> Vec<f32> {
+    (0..n).map(|k| ((k * 37 % 11) as f32 - 5.0) / 5.0).collect()
+}
+
+impl ModuleMapper for Nudge<'_> {
+    fn enter_module(&mut self, name: &str, _: &str) {
+        self.path.push(name.to_string());
     }
-    inputs[3 * l - 1] = 5;
-    let input = SeqInput::new(&inputs, 3, l, &device);
-    let Recommender::SasRec(m) = &model else {
-        unreachable!()
+    fn exit_module(&mut self, _: &str, _: &str) {
+        self.path.pop();
+    }
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        if !self.path.join(".").contains(self.name) {
+            return param;
+        }
+        let h = self.h;
+        param.map(|t| {
+            let u = TensorData::new(direction(t.shape().num_elements()), t.shape());
+            let u = Tensor::<D>::from_data(u, &t.device());
+            t + u.mul_scalar(h)
+        })
+    }
+}
+
+/// Multiplies every float parameter by a constant.
+struct Scale(f32);
+
+impl ModuleMapper for Scale {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let f = self.0;
+        param.map(|t| t.mul_scalar(f).detach().require_grad())
+    }
+}
+
+/// Directional derivative `Σ grad · u` of the parameters whose path contains `name`.
+struct Directional<'a> {
+    name: &'a str,
+    grads: &'a Gradients,
+    path: Vec<String>,
+    sum: f64,
+    hits: usize,
+}
+
+impl ModuleVisitor for Directional<'_> {
+    fn enter_module(&mut self, name: &str, _: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _: &str, _: &str) {
+        self.path.pop();
+    }
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if !self.path.join(".").contains(self.name) {
+            return;
+        }
+        let g: Vec<f32> = param
+            .val()
+            .grad(self.grads)
+            .unwrap()
+            .try_into_vec_as()
+            .unwrap();
+        self.sum += g
+            .iter()
+            .zip(direction(g.len()))
+            .map(|(&g, u)| (g * u) as f64)
+            .sum::<f64>();
+        self.hits += 1;
+    }
+}
+
+/// TiSASRec's hand-written attention (interval terms, head reshapes, padding) has the gradients
+/// finite differences give, for the time, position, projection and item parameters.
+#[test]
+fn tisasrec_gradients_match_finite_differences() {
+    let ad = Device::flex().autodiff();
+    let cfg = trustrec_models::ModelConfig {
+        dropout: 0.0,
+        max_len: 8,
+        time_span: 4,
+        ..small_model(ModelKind::TiSasRec)
     };
-    let full = m.hidden(&input);
-    let [b, _, d] = full.dims();
-    let slow: Vec<f32> = full
-        .slice([0..b, l - 1..l, 0..d])
-        .reshape([b, d])
-        .into_data()
-        .try_into_vec()
-        .unwrap();
-    let fast: Vec<f32> = model
-        .last_hidden(&input)
-        .into_data()
-        .try_into_vec()
-        .unwrap();
-    for (a, f) in slow.iter().zip(&fast) {
-        assert!((a - f).abs() < 1e-5, "{a} vs {f}");
+    let n_items = 12;
+    // N(0, 0.02) weights make the interval terms' derivatives too small to test: scale them up.
+    let model = init_model(&cfg, n_items, 5, &ad).map(&mut Scale(8.0));
+    let mut tb = full_batch(n_items, 2, cfg.max_len);
+    tb.inputs[..3].fill(0); // some padding too
+    let loss_of = |m: &Recommender, dev: &Device| {
+        let input = model_input(m, &tb, dev);
+        let states = loss_states(m.hidden(&input), &tb, dev);
+        cross_entropy(states, m.item_table(), &tb.targets, dev)
+    };
+    let grads = loss_of(&model, &ad).backward();
+    let plain = Device::flex();
+    for name in [
+        "time_k", "time_v", "pos_k", "pos_v", "query", "key", "value", "item_emb",
+    ] {
+        let mut v = Directional {
+            name,
+            grads: &grads,
+            path: vec![],
+            sum: 0.0,
+            hits: 0,
+        };
+        model.visit(&mut v);
+        assert!(v.hits > 0, "no parameter named {name}");
+        let at = |h: f32| {
+            let m = model.valid().map(&mut Nudge {
+                name,
+                h,
+                path: vec![],
+            });
+            loss_of(&m, &plain).into_scalar::<f64>()
+        };
+        // A loss change of ~1e-3: larger steps cross ReLU kinks, smaller ones drown in f32 noise.
+        let h = (1e-3 / v.sum.abs().max(0.05)) as f32;
+        let num = (at(h) - at(-h)) / (2.0 * h as f64);
+        assert!(
+            (num - v.sum).abs() < 1e-3 + 5e-3 * num.abs(),
+            "{name}: autodiff {} vs numeric {num}",
+            v.sum
+        );
+        assert!(v.sum.abs() > 1e-4, "{name}: derivative too small to test");
     }
 }

@@ -63,30 +63,32 @@ fn loss_decreases_for_every_model() {
 #[test]
 fn same_seed_same_numbers_different_seed_different_numbers() {
     let split = ml100k_split(Some(100));
-    let m = small_model(ModelKind::SasRec);
-    let t = small_train(2);
-    let a = fit(&split, &m, &t, 5, CheckpointOptions::default());
-    let b = fit(&split, &m, &t, 5, CheckpointOptions::default());
-    let c = fit(&split, &m, &t, 6, CheckpointOptions::default());
-    assert_eq!(losses(&a), losses(&b));
-    assert_eq!(a.best_valid, b.best_valid);
-    assert_ne!(losses(&a), losses(&c));
-    // Same seed, same initial weights.
-    let d = Device::flex();
-    let w = |s| {
-        trustrec_models::score::embed_cases(
-            &init_model(&m, split.n_items(), s, &d),
-            &split,
-            &split.test[..5],
-            m.max_len,
-            8,
-            &d,
-        )
-        .unwrap()
-        .items
-    };
-    assert_eq!(w(9), w(9));
-    assert_ne!(w(9), w(10));
+    for kind in [ModelKind::SasRec, ModelKind::TiSasRec] {
+        let m = small_model(kind);
+        let t = small_train(2);
+        let a = fit(&split, &m, &t, 5, CheckpointOptions::default());
+        let b = fit(&split, &m, &t, 5, CheckpointOptions::default());
+        let c = fit(&split, &m, &t, 6, CheckpointOptions::default());
+        assert_eq!(losses(&a), losses(&b), "{kind}");
+        assert_eq!(a.best_valid, b.best_valid, "{kind}");
+        assert_ne!(losses(&a), losses(&c), "{kind}");
+        // Same seed, same initial weights.
+        let d = Device::flex();
+        let w = |s| {
+            trustrec_models::score::embed_cases(
+                &init_model(&m, split.n_items(), s, &d),
+                &split,
+                &split.test[..5],
+                m.max_len,
+                8,
+                &d,
+            )
+            .unwrap()
+            .items
+        };
+        assert_eq!(w(9), w(9), "{kind}");
+        assert_ne!(w(9), w(10), "{kind}");
+    }
 }
 
 #[test]

@@ -38,6 +38,7 @@ fn config(kind: ModelKind, budgets: Vec<Budget>) -> AuditConfig {
         jaccard_k: 10,
         rbo_p: 0.9,
         rbo_depth: None,
+        stabilize: None,
     }
 }
 

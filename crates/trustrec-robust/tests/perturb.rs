@@ -222,3 +222,33 @@ fn written_log_reloads_to_the_perturbed_events() {
         }
     }
 }
+
+#[test]
+fn simulated_epochs_are_fresh_reproducible_and_unmark_edited_rows() {
+    use trustrec_robust::simulate::simulated_split;
+    let data = ProtocolData::new(&log(), 10, 0.1).unwrap();
+    let n_train = data.n_train();
+    let mut kinds = Vec::new();
+    for epoch in 0..12 {
+        let (a, kind) = simulated_split(&data, &data.events, 0.02, 4, epoch).unwrap();
+        let (b, _) = simulated_split(&data, &data.events, 0.02, 4, epoch).unwrap();
+        assert_eq!(a, b, "same (seed, epoch), same split");
+        kinds.push(kind);
+        let unmarked = a.seqs.rows.iter().filter(|&&r| r == u32::MAX).count();
+        let train: usize = a.train_len.iter().map(|&n| n as usize).sum();
+        let k = (0.02 * n_train as f64).round() as usize;
+        match kind {
+            Kind::Deletion => assert_eq!((train, unmarked), (n_train - k, 0)),
+            // Replaced rows lose their row id (no reference list applies to them).
+            Kind::Replacement => assert_eq!((train, unmarked), (n_train, k)),
+            Kind::Insertion => assert_eq!((train, unmarked), (n_train + k, k)),
+        }
+        assert_eq!(a.test.len(), data.split().unwrap().test.len());
+    }
+    for kind in [Kind::Deletion, Kind::Replacement, Kind::Insertion] {
+        assert!(
+            kinds.contains(&kind),
+            "12 epochs should draw every kind: {kinds:?}"
+        );
+    }
+}

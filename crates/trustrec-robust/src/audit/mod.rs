@@ -15,14 +15,15 @@ use trustrec_data::Split;
 use trustrec_eval::rls::{PairOptions, PairRls, compare_rankings};
 use trustrec_eval::{EvalRequest, MeanStd, Metrics, evaluate_full};
 use trustrec_models::score::{Embeddings, embed_cases};
-use trustrec_models::{CheckpointOptions, Device, ModelConfig, TrainConfig, Trainer};
+use trustrec_models::{CheckpointOptions, Device, FinestConfig, ModelConfig, TrainConfig, Trainer};
 
 pub use report::{write_plots, write_report};
 pub use users::DecileRow;
 
 use crate::casper::CasperOptions;
 use crate::perturb::{Budget, GraphStats, ItemChoice, Kind, Method, PerturbSpec, perturb};
-use crate::protocol::ProtocolData;
+use crate::protocol::{Event, ProtocolData};
+use crate::simulate::simulated_split;
 
 /// What to audit.
 #[derive(Clone, Debug, Serialize)]
@@ -40,6 +41,8 @@ pub struct AuditConfig {
     pub rbo_p: f64,
     /// RBO depth (`None` = full list).
     pub rbo_depth: Option<usize>,
+    /// Also run every comparison with FINEST-stabilized models (same seeds), side by side.
+    pub stabilize: Option<FinestConfig>,
 }
 
 fn as_strings<S: serde::Serializer>(b: &[Budget], s: S) -> Result<S::Ok, S::Error> {
@@ -62,7 +65,7 @@ pub struct RunRecord {
     /// Rows actually perturbed.
     pub n_perturbed: usize,
     pub seed: u64,
-    /// Whether a stabilizing fine-tune (FINEST) was used; always false here.
+    /// Whether both models were stabilized by FINEST.
     pub stabilized: bool,
     /// Means over test instances: `ao`, `rbo`, `jaccard@K`.
     pub rls: BTreeMap<String, f64>,
@@ -74,11 +77,15 @@ pub struct RunRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub graph: Option<GraphStats>,
     pub train_seconds: f64,
+    /// FINEST only: share of fine-tuning time spent building the simulated perturbations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub simulate_share: Option<f64>,
 }
 
 /// Mean and std over seeds of one (method, kind, budget).
 #[derive(Clone, Debug, Serialize)]
 pub struct SummaryRow {
+    pub stabilized: bool,
     pub method: Method,
     pub kind: Kind,
     pub budget: String,
@@ -107,6 +114,7 @@ struct Trained {
     metrics: Metrics,
     ranks: Vec<f64>,
     seconds: f64,
+    simulate_share: Option<f64>,
 }
 
 /// Runs the whole audit. `progress` shows one bar over all trainings.
@@ -128,7 +136,11 @@ pub fn run_audit(
         "no test cases: no user has 10 or more interactions"
     );
     let per_seed = cfg.methods.len() * cfg.kinds.len() * cfg.budgets.len();
-    let bar = progress_bar(progress, (cfg.seeds.len() * (1 + per_seed)) as u64);
+    let n_variants = 1 + usize::from(cfg.stabilize.is_some());
+    let bar = progress_bar(
+        progress,
+        (n_variants * cfg.seeds.len() * (1 + per_seed)) as u64,
+    );
     let pair_opts = PairOptions {
         jaccard_k: cfg.jaccard_k,
         rbo_p: cfg.rbo_p,
@@ -136,47 +148,65 @@ pub fn run_audit(
     };
     let mut runs = Vec::new();
     let mut train_seconds = Vec::new();
+    let variants: Vec<Option<&FinestConfig>> = std::iter::once(None)
+        .chain(cfg.stabilize.as_ref().map(Some))
+        .collect();
     for &seed in &cfg.seeds {
-        bar.set_message(format!("seed {seed}: original"));
-        let original = train_and_embed(data, &split, &split, cfg, seed, device)?;
-        train_seconds.push(original.seconds);
-        bar.inc(1);
-        for &method in &cfg.methods {
-            for &kind in &cfg.kinds {
-                for &budget in &cfg.budgets {
-                    bar.set_message(format!("seed {seed}: {method} {kind} {budget}"));
-                    let spec = PerturbSpec {
-                        method,
-                        kind,
-                        budget,
-                        item: cfg.item,
-                        casper: cfg.casper,
-                        seed,
-                    };
-                    let p = perturb(data, &spec)?;
-                    let psplit = data.split_of(&p.events)?;
-                    let perturbed = train_and_embed(data, &psplit, &split, cfg, seed, device)?;
-                    train_seconds.push(perturbed.seconds);
-                    let pairs = compare(&original, &perturbed, &pair_opts)?;
-                    let by_user_decile = users::by_decile(&split, &original.ranks, &pairs);
-                    runs.push(RunRecord {
-                        method,
-                        kind,
-                        budget: budget.to_string(),
-                        n_perturbed: p.chosen.len(),
-                        seed,
-                        stabilized: false,
-                        rls: rls_means(&pairs, cfg.jaccard_k),
-                        metrics: MetricPair {
-                            original: original.metrics.clone(),
-                            perturbed: perturbed.metrics.clone(),
-                        },
-                        by_user_decile,
-                        rows: p.chosen.iter().map(|c| c.row).collect(),
-                        graph: p.graph,
-                        train_seconds: perturbed.seconds,
-                    });
-                    bar.inc(1);
+        for &finest in &variants {
+            let tag = if finest.is_some() { " (FINEST)" } else { "" };
+            bar.set_message(format!("seed {seed}: original{tag}"));
+            let original = train_and_embed(
+                data,
+                &split,
+                &data.events,
+                &split,
+                cfg,
+                seed,
+                device,
+                finest,
+            )?;
+            train_seconds.push(original.seconds);
+            bar.inc(1);
+            for &method in &cfg.methods {
+                for &kind in &cfg.kinds {
+                    for &budget in &cfg.budgets {
+                        bar.set_message(format!("seed {seed}: {method} {kind} {budget}{tag}"));
+                        let spec = PerturbSpec {
+                            method,
+                            kind,
+                            budget,
+                            item: cfg.item,
+                            casper: cfg.casper,
+                            seed,
+                        };
+                        let p = perturb(data, &spec)?;
+                        let psplit = data.split_of(&p.events)?;
+                        let perturbed = train_and_embed(
+                            data, &psplit, &p.events, &split, cfg, seed, device, finest,
+                        )?;
+                        train_seconds.push(perturbed.seconds);
+                        let pairs = compare(&original, &perturbed, &pair_opts)?;
+                        let by_user_decile = users::by_decile(&split, &original.ranks, &pairs);
+                        runs.push(RunRecord {
+                            method,
+                            kind,
+                            budget: budget.to_string(),
+                            n_perturbed: p.chosen.len(),
+                            seed,
+                            stabilized: finest.is_some(),
+                            rls: rls_means(&pairs, cfg.jaccard_k),
+                            metrics: MetricPair {
+                                original: original.metrics.clone(),
+                                perturbed: perturbed.metrics.clone(),
+                            },
+                            by_user_decile,
+                            rows: p.chosen.iter().map(|c| c.row).collect(),
+                            graph: p.graph,
+                            train_seconds: perturbed.seconds,
+                            simulate_share: perturbed.simulate_share,
+                        });
+                        bar.inc(1);
+                    }
                 }
             }
         }
@@ -206,17 +236,21 @@ fn progress_bar(on: bool, len: u64) -> ProgressBar {
     bar
 }
 
-/// Trains on `train` and embeds the test cases of `eval` (always the original split).
+/// Trains on `train` (whose events are `events`; FINEST perturbs those) and embeds the test
+/// cases of `eval` (always the original split).
+#[allow(clippy::too_many_arguments)]
 fn train_and_embed(
     data: &ProtocolData,
     train: &Split,
+    events: &[Event],
     eval: &Split,
     cfg: &AuditConfig,
     seed: u64,
     device: &Device,
+    finest: Option<&FinestConfig>,
 ) -> anyhow::Result<Trained> {
     let t = Instant::now();
-    let fit = Trainer {
+    let mut trainer = Trainer {
         model_cfg: &cfg.model,
         train_cfg: &cfg.train,
         seed,
@@ -225,11 +259,22 @@ fn train_and_embed(
         checkpoint: CheckpointOptions::default(),
         progress: false,
         on_epoch: None,
-    }
-    .fit(train)?;
+    };
+    let (model, simulate_share) = match finest {
+        None => (trainer.fit(train)?.model, None),
+        Some(f) => {
+            let mut simulate = |e: usize| {
+                simulated_split(data, events, f.fraction, seed, e).map(|(split, _)| split)
+            };
+            let out = trainer.fit_finest(train, f, &mut simulate)?;
+            let share = out.simulate_seconds.iter().sum::<f64>()
+                / out.finetune_seconds.iter().sum::<f64>().max(1e-12);
+            (out.model, Some(share))
+        }
+    };
     let seconds = t.elapsed().as_secs_f64();
     let emb = embed_cases(
-        &fit.model,
+        &model,
         eval,
         &eval.test,
         cfg.model.max_len,
@@ -252,6 +297,7 @@ fn train_and_embed(
         metrics,
         ranks,
         seconds,
+        simulate_share,
     })
 }
 
@@ -278,14 +324,13 @@ pub fn rls_means(pairs: &[PairRls], k: usize) -> BTreeMap<String, f64> {
 }
 
 fn summarize(runs: &[RunRecord]) -> Vec<SummaryRow> {
-    let mut groups: Vec<(Method, Kind, String, Vec<&RunRecord>)> = Vec::new();
+    type Key = (bool, Method, Kind, String);
+    let mut groups: Vec<(Key, Vec<&RunRecord>)> = Vec::new();
     for r in runs {
-        match groups
-            .iter_mut()
-            .find(|g| g.0 == r.method && g.1 == r.kind && g.2 == r.budget)
-        {
-            Some(g) => g.3.push(r),
-            None => groups.push((r.method, r.kind, r.budget.clone(), vec![r])),
+        let key = (r.stabilized, r.method, r.kind, r.budget.clone());
+        match groups.iter_mut().find(|g| g.0 == key) {
+            Some(g) => g.1.push(r),
+            None => groups.push((key, vec![r])),
         }
     }
     let agg = |maps: Vec<&BTreeMap<String, f64>>| {
@@ -301,7 +346,8 @@ fn summarize(runs: &[RunRecord]) -> Vec<SummaryRow> {
     };
     groups
         .into_iter()
-        .map(|(method, kind, budget, rs)| SummaryRow {
+        .map(|((stabilized, method, kind, budget), rs)| SummaryRow {
+            stabilized,
             method,
             kind,
             budget,

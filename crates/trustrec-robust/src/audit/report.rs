@@ -62,9 +62,9 @@ pub fn write_report(
     )?;
     writeln!(
         s,
-        "| method | kind | budget | rows | {jk} | AO | RBO | MRR orig → pert | Recall@10 orig → pert | NDCG@10 orig → pert |"
+        "| FINEST | method | kind | budget | rows | {jk} | AO | RBO | MRR orig → pert | Recall@10 orig → pert | NDCG@10 orig → pert |"
     )?;
-    writeln!(s, "|---|---|---|---|---|---|---|---|---|---|")?;
+    writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|")?;
     for r in &out.summary {
         let rls = |k: &str| r.rls.get(k).map_or("-".into(), pm);
         let acc = |k: &str| match (r.original.get(k), r.perturbed.get(k)) {
@@ -73,7 +73,8 @@ pub fn write_report(
         };
         writeln!(
             s,
-            "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {} |",
+            if r.stabilized { "yes" } else { "no" },
             r.method,
             r.kind,
             r.budget,
@@ -126,7 +127,8 @@ pub fn write_report(
 fn decile_series(out: &AuditOutput) -> Vec<(String, Vec<DecileRow>)> {
     let mut labels: Vec<(String, Vec<&RunRecord>)> = Vec::new();
     for r in &out.runs {
-        let label = format!("{} {}", r.method, r.kind);
+        let fin = if r.stabilized { " +FINEST" } else { "" };
+        let label = format!("{} {}{fin}", r.method, r.kind);
         match labels.iter_mut().find(|l| l.0 == label) {
             Some(l) => l.1.push(r),
             None => labels.push((label, vec![r])),
@@ -170,7 +172,8 @@ pub fn write_plots(dir: &Path, cfg: &AuditConfig, out: &AuditOutput) -> anyhow::
     let jk = format!("jaccard@{}", cfg.jaccard_k);
     let mut by_budget: Series = Vec::new();
     for r in &out.summary {
-        let label = format!("{} {}", r.method, r.kind);
+        let fin = if r.stabilized { " +FINEST" } else { "" };
+        let label = format!("{} {}{fin}", r.method, r.kind);
         let y = r.rls.get(&jk).map_or(f64::NAN, |m| m.mean);
         match by_budget.iter_mut().find(|s| s.0 == label) {
             Some(s) => s.1.push((r.n_perturbed, y)),
