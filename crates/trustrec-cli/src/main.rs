@@ -46,6 +46,8 @@ enum Command {
     Perturb(robust::PerturbArgs),
     /// Stability audit: original vs perturbed training, rank-list sensitivity and accuracy.
     Audit(robust::AuditArgs),
+    /// Train, then FINEST rank-preserving fine-tuning; writes the stabilized model.
+    Stabilize(robust::StabilizeArgs),
     /// Micro-benchmarks (e.g. `bench backends`: one SASRec training step on each CPU backend).
     Bench(bench::BenchArgs),
 }
@@ -112,6 +114,7 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
         Command::Quickstart(a) => run::quickstart(a),
         Command::Perturb(a) => robust::perturb_cmd(a),
         Command::Audit(a) => robust::audit_cmd(a),
+        Command::Stabilize(a) => robust::stabilize_cmd(a),
         Command::Bench(a) => bench::run(a),
     }
 }

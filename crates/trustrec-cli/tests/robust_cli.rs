@@ -231,3 +231,38 @@ fn audit_stabilize_runs_finest_side_by_side() {
         "{text}"
     );
 }
+
+#[test]
+fn stabilize_writes_model_and_before_after_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = jodie(dir.path());
+    let out = dir.path().join("st");
+    let (ok, text) = run(bin()
+        .args(["stabilize", "--data"])
+        .arg(&input)
+        .args([
+            "--model",
+            "sasrec",
+            "--epochs",
+            "2",
+            "--finest-epochs",
+            "2",
+            "--dim",
+            "16",
+        ])
+        .args(["--finest-k", "5", "--seed", "2", "--out"])
+        .arg(&out));
+    assert!(ok, "{text}");
+    assert!(out.join("model.bpk").exists());
+    let r = json(&out.join("results.json"));
+    for k in ["test_before_finest", "test_after_finest"] {
+        assert!(r["metrics"][k]["mrr"].as_f64().unwrap() > 0.0);
+    }
+    assert_eq!(r["finest"]["lambda"], 0.1, "attention-model default");
+    assert_eq!(r["finetune_loss"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        r["reference_positions"],
+        40 * 13,
+        "40 users x 13 input positions"
+    );
+}
