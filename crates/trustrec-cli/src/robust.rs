@@ -9,7 +9,7 @@ use clap::Args;
 use serde_json::json;
 use trustrec_data::Loaded;
 use trustrec_models::checkpoint::write_bytes_atomic;
-use trustrec_models::{FinestConfig, ModelConfig, TrainConfig, TrainMode};
+use trustrec_models::{FinestConfig, ModelConfig, ModelKind, TrainConfig, TrainMode};
 use trustrec_robust::audit::{AuditConfig, run_audit, write_plots, write_report};
 use trustrec_robust::{
     Budget, CasperOptions, ItemChoice, Kind, Method, PerturbSpec, ProtocolData, perturb,
@@ -42,6 +42,38 @@ pub struct ProtocolArgs {
     /// The model's input length (also CASPER's chain window).
     #[arg(long, default_value_t = 50)]
     pub max_len: usize,
+}
+
+/// FINEST options (used by `audit --stabilize` and `stabilize`).
+#[derive(Args, Clone)]
+pub struct FinestArgs {
+    /// FINEST fine-tuning epochs (default: --epochs).
+    #[arg(long)]
+    pub finest_epochs: Option<usize>,
+    /// FINEST reference-list length K (top-K kept in order and above ranks K+1..2K).
+    #[arg(long, default_value_t = 100)]
+    pub finest_k: usize,
+    /// FINEST regularizer weight (default: 0.1 for attention models, 1.0 for RNNs).
+    #[arg(long)]
+    pub finest_lambda: Option<f64>,
+    /// FINEST fine-tuning learning rate (default: 1e-3 attention, 1e-4 RNNs).
+    #[arg(long)]
+    pub finest_lr: Option<f64>,
+    /// Share of training rows perturbed in each simulated FINEST epoch.
+    #[arg(long, default_value_t = 0.01)]
+    pub finest_fraction: f64,
+}
+
+impl FinestArgs {
+    /// The FINEST configuration for `kind`, paper defaults unless overridden.
+    fn config(&self, kind: ModelKind, epochs: usize) -> FinestConfig {
+        let mut f = FinestConfig::for_kind(kind, self.finest_epochs.unwrap_or(epochs));
+        f.k = self.finest_k;
+        f.fraction = self.finest_fraction;
+        f.lambda = self.finest_lambda.unwrap_or(f.lambda);
+        f.lr = self.finest_lr.unwrap_or(f.lr);
+        f
+    }
 }
 
 #[derive(Args)]
@@ -106,21 +138,8 @@ pub struct AuditArgs {
     /// Also run every comparison with FINEST-stabilized models, side by side.
     #[arg(long)]
     pub stabilize: bool,
-    /// FINEST fine-tuning epochs (default: --epochs).
-    #[arg(long)]
-    pub finest_epochs: Option<usize>,
-    /// FINEST reference-list length K (top-K kept in order and above ranks K+1..2K).
-    #[arg(long, default_value_t = 100)]
-    pub finest_k: usize,
-    /// FINEST regularizer weight (default: 0.1 for attention models, 1.0 for RNNs).
-    #[arg(long)]
-    pub finest_lambda: Option<f64>,
-    /// FINEST fine-tuning learning rate (default: 1e-3 attention, 1e-4 RNNs).
-    #[arg(long)]
-    pub finest_lr: Option<f64>,
-    /// Share of training rows perturbed in each simulated FINEST epoch.
-    #[arg(long, default_value_t = 0.01)]
-    pub finest_fraction: f64,
+    #[command(flatten)]
+    pub finest: FinestArgs,
     #[arg(long)]
     pub out: PathBuf,
     /// No progress bar.
@@ -268,14 +287,7 @@ pub fn audit_cmd(a: AuditArgs) -> anyhow::Result<()> {
         jaccard_k: a.jaccard_k,
         rbo_p: a.rbo_p,
         rbo_depth: a.rbo_depth,
-        stabilize: a.stabilize.then(|| {
-            let mut f = FinestConfig::for_kind(kind, a.finest_epochs.unwrap_or(a.epochs));
-            f.k = a.finest_k;
-            f.fraction = a.finest_fraction;
-            f.lambda = a.finest_lambda.unwrap_or(f.lambda);
-            f.lr = a.finest_lr.unwrap_or(f.lr);
-            f
-        }),
+        stabilize: a.stabilize.then(|| a.finest.config(kind, a.epochs)),
     };
     if let Some(f) = &cfg.stabilize {
         f.validate(data.n_items())?;
@@ -365,17 +377,8 @@ pub struct StabilizeArgs {
     pub batch_size: usize,
     #[arg(long, default_value_t = 64)]
     pub dim: usize,
-    /// FINEST fine-tuning epochs (default: --epochs).
-    #[arg(long)]
-    pub finest_epochs: Option<usize>,
-    #[arg(long, default_value_t = 100)]
-    pub finest_k: usize,
-    #[arg(long)]
-    pub finest_lambda: Option<f64>,
-    #[arg(long)]
-    pub finest_lr: Option<f64>,
-    #[arg(long, default_value_t = 0.01)]
-    pub finest_fraction: f64,
+    #[command(flatten)]
+    pub finest: FinestArgs,
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -400,11 +403,7 @@ pub fn stabilize_cmd(a: StabilizeArgs) -> anyhow::Result<()> {
         mode: TrainMode::Sequence,
         ..Default::default()
     };
-    let mut finest = FinestConfig::for_kind(kind, a.finest_epochs.unwrap_or(a.epochs));
-    finest.k = a.finest_k;
-    finest.fraction = a.finest_fraction;
-    finest.lambda = a.finest_lambda.unwrap_or(finest.lambda);
-    finest.lr = a.finest_lr.unwrap_or(finest.lr);
+    let finest = a.finest.config(kind, a.epochs);
     finest.validate(data.n_items())?;
     let split = data.split()?;
     let device = trustrec_models::device(train.backend)?;

@@ -131,10 +131,8 @@ impl Graph {
                         node_of[p as usize] = 0;
                     }
                 }
-                let mut k = 0;
-                for n in node_of.iter_mut().filter(|n| **n == 0) {
-                    *n = k;
-                    k += 1;
+                for (k, n) in node_of.iter_mut().filter(|n| **n == 0).enumerate() {
+                    *n = k as u32;
                 }
             }
         }
