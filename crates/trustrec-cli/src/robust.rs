@@ -419,7 +419,7 @@ pub fn stabilize_cmd(a: StabilizeArgs) -> anyhow::Result<()> {
     };
     let mut simulate =
         |e: usize| simulated_split(&data, &data.events, finest.fraction, a.seed, e).map(|(s, _)| s);
-    let out = trainer.fit_finest(&split, &finest, &mut simulate)?;
+    let (pre, out) = trainer.fit_finest(&split, &finest, &mut simulate)?;
     fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     trustrec_models::checkpoint::save_model(&out.model, &a.out.join("model.bpk"))?;
     let opts = EvalOptions {
@@ -429,7 +429,7 @@ pub fn stabilize_cmd(a: StabilizeArgs) -> anyhow::Result<()> {
         max_len: model_cfg.max_len,
         chunk: train.eval_batch,
     };
-    let (before, _) = evaluate_cases(&out.pretrained.model, &split, &split.test, &opts, &device)?;
+    let (before, _) = evaluate_cases(&pre.model, &split, &split.test, &opts, &device)?;
     let (after, _) = evaluate_cases(&out.model, &split, &split.test, &opts, &device)?;
     let sim: f64 = out.simulate_seconds.iter().sum();
     let fine: f64 = out.finetune_seconds.iter().sum();
@@ -444,7 +444,7 @@ pub fn stabilize_cmd(a: StabilizeArgs) -> anyhow::Result<()> {
         "reference_positions": out.reference_positions,
         "finetune_loss": out.finetune_loss,
         "timing": {
-            "pretrain_epoch_seconds": out.pretrained.epoch_seconds,
+            "pretrain_epoch_seconds": pre.epoch_seconds,
             "reference_seconds": out.reference_seconds,
             "finetune_epoch_seconds": out.finetune_seconds,
             "simulate_seconds": out.simulate_seconds,

@@ -71,8 +71,6 @@ pub(crate) struct Regularizer<'r> {
 pub struct FinestOutput {
     /// The fine-tuned model, as a plain inference copy.
     pub model: Recommender,
-    /// The normally trained model before fine-tuning.
-    pub pretrained: FitOutput,
     pub reference_positions: usize,
     pub reference_seconds: f64,
     pub finetune_seconds: Vec<f64>,
@@ -293,25 +291,39 @@ impl Trainer<'_> {
         })
     }
 
-    /// FINEST: trains normally on `split` (no validation: a fixed number of epochs), records
-    /// the reference lists, then fine-tunes `finest.epochs` epochs with a fresh Adam, each epoch
-    /// on `simulate(e)` (the training data under a fresh simulated perturbation) with the
-    /// rank-preserving loss. Same seed, same numbers.
+    /// FINEST in one call: [`Trainer::fit`] on `split`, then [`Trainer::finetune`] with the
+    /// simulated perturbations of `simulate`. Returns the normal and the stabilized model.
     pub fn fit_finest(
         &mut self,
         split: &Split,
         finest: &FinestConfig,
         simulate: &mut dyn FnMut(usize) -> anyhow::Result<Split>,
+    ) -> anyhow::Result<(FitOutput, FinestOutput)> {
+        let pre = self.fit(split)?;
+        let out = self.finetune(&pre, split, finest, simulate)?;
+        Ok((pre, out))
+    }
+
+    /// FINEST fine-tuning of a normally trained model `pre` (trained on `ref_split`, whose
+    /// training positions get reference lists): `finest.epochs` epochs with a fresh Adam, epoch
+    /// `e` on `simulate(e)` (the fine-tuning data under a fresh simulated perturbation), with the
+    /// rank-preserving loss. The fine-tuning data may differ from `ref_split` (e.g. perturbed
+    /// data): positions whose input row has no list carry only the cross-entropy.
+    pub fn finetune(
+        &mut self,
+        pre: &FitOutput,
+        ref_split: &Split,
+        finest: &FinestConfig,
+        simulate: &mut dyn FnMut(usize) -> anyhow::Result<Split>,
     ) -> anyhow::Result<FinestOutput> {
-        let pretrained = self.fit(split)?;
-        let n_items = self.n_items.unwrap_or_else(|| split.n_items());
+        let n_items = self.n_items.unwrap_or_else(|| ref_split.n_items());
         finest.validate(n_items)?;
         let _guard = rng_guard();
         let (max_len, mode) = (self.model_cfg.max_len, self.train_cfg.mode);
         let t = Instant::now();
         let refs = reference_lists(
-            &pretrained.model,
-            split,
+            &pre.model,
+            ref_split,
             mode,
             max_len,
             finest.k,
@@ -320,7 +332,7 @@ impl Trainer<'_> {
         )?;
         let reference_seconds = t.elapsed().as_secs_f64();
         let ad = self.device.clone().autodiff();
-        let mut model = pretrained.last.clone();
+        let mut model = pre.last.clone();
         let mut optim = optimizer(self.train_cfg);
         let reg = Regularizer {
             refs: &refs,
@@ -350,7 +362,6 @@ impl Trainer<'_> {
         }
         Ok(FinestOutput {
             model: model.valid(),
-            pretrained,
             reference_positions: refs.len(),
             reference_seconds,
             finetune_seconds,

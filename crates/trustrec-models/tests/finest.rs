@@ -78,6 +78,7 @@ fn fine_tuning_is_deterministic_and_covers_training_positions() {
         let s = valid_free.clone();
         t.fit_finest(&valid_free, &cfg, &mut |_| Ok(s.clone()))
             .unwrap()
+            .1
     };
     let (a, b) = (run(), run());
     assert_eq!(a.finetune_loss, b.finetune_loss);

@@ -15,7 +15,10 @@ use trustrec_data::Split;
 use trustrec_eval::rls::{PairOptions, PairRls, compare_rankings};
 use trustrec_eval::{EvalRequest, MeanStd, Metrics, evaluate_full};
 use trustrec_models::score::{Embeddings, embed_cases};
-use trustrec_models::{CheckpointOptions, Device, FinestConfig, ModelConfig, TrainConfig, Trainer};
+use trustrec_models::{
+    CheckpointOptions, Device, FinestConfig, FitOutput, ModelConfig, Recommender, TrainConfig,
+    Trainer,
+};
 
 pub use report::{write_plots, write_report};
 pub use users::DecileRow;
@@ -148,64 +151,63 @@ pub fn run_audit(
     };
     let mut runs = Vec::new();
     let mut train_seconds = Vec::new();
-    let variants: Vec<Option<&FinestConfig>> = std::iter::once(None)
-        .chain(cfg.stabilize.as_ref().map(Some))
-        .collect();
     for &seed in &cfg.seeds {
-        for &finest in &variants {
-            let tag = if finest.is_some() { " (FINEST)" } else { "" };
-            bar.set_message(format!("seed {seed}: original{tag}"));
-            let original = train_and_embed(
-                data,
-                &split,
-                &data.events,
-                &split,
-                cfg,
-                seed,
-                device,
-                finest,
-            )?;
-            train_seconds.push(original.seconds);
-            bar.inc(1);
-            for &method in &cfg.methods {
-                for &kind in &cfg.kinds {
-                    for &budget in &cfg.budgets {
-                        bar.set_message(format!("seed {seed}: {method} {kind} {budget}{tag}"));
-                        let spec = PerturbSpec {
-                            method,
-                            kind,
-                            budget,
-                            item: cfg.item,
-                            casper: cfg.casper,
-                            seed,
-                        };
-                        let p = perturb(data, &spec)?;
-                        let psplit = data.split_of(&p.events)?;
-                        let perturbed = train_and_embed(
-                            data, &psplit, &p.events, &split, cfg, seed, device, finest,
-                        )?;
-                        train_seconds.push(perturbed.seconds);
-                        let pairs = compare(&original, &perturbed, &pair_opts)?;
-                        let by_user_decile = users::by_decile(&split, &original.ranks, &pairs);
+        bar.set_message(format!("seed {seed}: original"));
+        let (pre, original) = train_plain(data, &split, &split, cfg, seed, device)?;
+        train_seconds.push(original.seconds);
+        bar.inc(1);
+        let stable_original = match &cfg.stabilize {
+            Some(f) => {
+                bar.set_message(format!("seed {seed}: original + FINEST"));
+                let t = train_finest(data, &pre, &data.events, &split, cfg, f, seed, device)?;
+                bar.inc(1);
+                Some(t)
+            }
+            None => None,
+        };
+        for &method in &cfg.methods {
+            for &kind in &cfg.kinds {
+                for &budget in &cfg.budgets {
+                    bar.set_message(format!("seed {seed}: {method} {kind} {budget}"));
+                    let spec = PerturbSpec {
+                        method,
+                        kind,
+                        budget,
+                        item: cfg.item,
+                        casper: cfg.casper,
+                        seed,
+                    };
+                    let p = perturb(data, &spec)?;
+                    let psplit = data.split_of(&p.events)?;
+                    let (_, perturbed) = train_plain(data, &psplit, &split, cfg, seed, device)?;
+                    train_seconds.push(perturbed.seconds);
+                    bar.inc(1);
+                    let mut pairs = vec![(false, &original, perturbed)];
+                    if let (Some(f), Some(a)) = (&cfg.stabilize, &stable_original) {
+                        let b = train_finest(data, &pre, &p.events, &split, cfg, f, seed, device)?;
+                        bar.inc(1);
+                        pairs.push((true, a, b));
+                    }
+                    for (stabilized, a, b) in pairs {
+                        let rls = compare(a, &b, &pair_opts)?;
                         runs.push(RunRecord {
                             method,
                             kind,
                             budget: budget.to_string(),
                             n_perturbed: p.chosen.len(),
                             seed,
-                            stabilized: finest.is_some(),
-                            rls: rls_means(&pairs, cfg.jaccard_k),
+                            stabilized,
+                            rls: rls_means(&rls, cfg.jaccard_k),
                             metrics: MetricPair {
-                                original: original.metrics.clone(),
-                                perturbed: perturbed.metrics.clone(),
+                                original: a.metrics.clone(),
+                                perturbed: b.metrics.clone(),
                             },
-                            by_user_decile,
+                            by_user_decile: users::by_decile(&split, &a.ranks, &rls),
                             rows: p.chosen.iter().map(|c| c.row).collect(),
-                            graph: p.graph,
-                            train_seconds: perturbed.seconds,
-                            simulate_share: perturbed.simulate_share,
+                            graph: p.graph.clone(),
+                            train_seconds: b.seconds,
+                            simulate_share: b.simulate_share,
                         });
-                        bar.inc(1);
                     }
                 }
             }
@@ -236,21 +238,14 @@ fn progress_bar(on: bool, len: u64) -> ProgressBar {
     bar
 }
 
-/// Trains on `train` (whose events are `events`; FINEST perturbs those) and embeds the test
-/// cases of `eval` (always the original split).
-#[allow(clippy::too_many_arguments)]
-fn train_and_embed(
+/// The trainer every audit run uses: same seed, same item space, fixed epochs.
+fn trainer<'a>(
     data: &ProtocolData,
-    train: &Split,
-    events: &[Event],
-    eval: &Split,
-    cfg: &AuditConfig,
+    cfg: &'a AuditConfig,
     seed: u64,
     device: &Device,
-    finest: Option<&FinestConfig>,
-) -> anyhow::Result<Trained> {
-    let t = Instant::now();
-    let mut trainer = Trainer {
+) -> Trainer<'a> {
+    Trainer {
         model_cfg: &cfg.model,
         train_cfg: &cfg.train,
         seed,
@@ -259,22 +254,65 @@ fn train_and_embed(
         checkpoint: CheckpointOptions::default(),
         progress: false,
         on_epoch: None,
-    };
-    let (model, simulate_share) = match finest {
-        None => (trainer.fit(train)?.model, None),
-        Some(f) => {
-            let mut simulate = |e: usize| {
-                simulated_split(data, events, f.fraction, seed, e).map(|(split, _)| split)
-            };
-            let out = trainer.fit_finest(train, f, &mut simulate)?;
-            let share = out.simulate_seconds.iter().sum::<f64>()
-                / out.finetune_seconds.iter().sum::<f64>().max(1e-12);
-            (out.model, Some(share))
-        }
-    };
+    }
+}
+
+/// Normal training on `train`; returns the fit (FINEST continues from it) and its test view.
+fn train_plain(
+    data: &ProtocolData,
+    train: &Split,
+    eval: &Split,
+    cfg: &AuditConfig,
+    seed: u64,
+    device: &Device,
+) -> anyhow::Result<(FitOutput, Trained)> {
+    let t = Instant::now();
+    let fit = trainer(data, cfg, seed, device).fit(train)?;
     let seconds = t.elapsed().as_secs_f64();
+    let trained = embed(&fit.model, eval, cfg, device, seconds, None)?;
+    Ok((fit, trained))
+}
+
+/// FINEST fine-tuning of the model pre-trained on the original data, on `events` (the original
+/// or the perturbed training data) under fresh simulated perturbations.
+#[allow(clippy::too_many_arguments)]
+fn train_finest(
+    data: &ProtocolData,
+    pre: &FitOutput,
+    events: &[Event],
+    eval: &Split,
+    cfg: &AuditConfig,
+    finest: &FinestConfig,
+    seed: u64,
+    device: &Device,
+) -> anyhow::Result<Trained> {
+    let t = Instant::now();
+    let mut simulate =
+        |e: usize| simulated_split(data, events, finest.fraction, seed, e).map(|(split, _)| split);
+    let out = trainer(data, cfg, seed, device).finetune(pre, eval, finest, &mut simulate)?;
+    let share = out.simulate_seconds.iter().sum::<f64>()
+        / out.finetune_seconds.iter().sum::<f64>().max(1e-12);
+    embed(
+        &out.model,
+        eval,
+        cfg,
+        device,
+        t.elapsed().as_secs_f64(),
+        Some(share),
+    )
+}
+
+/// Query states on the original test inputs, plus accuracy and per-case ranks.
+fn embed(
+    model: &Recommender,
+    eval: &Split,
+    cfg: &AuditConfig,
+    device: &Device,
+    seconds: f64,
+    simulate_share: Option<f64>,
+) -> anyhow::Result<Trained> {
     let emb = embed_cases(
-        &model,
+        model,
         eval,
         &eval.test,
         cfg.model.max_len,
