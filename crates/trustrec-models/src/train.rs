@@ -23,7 +23,7 @@ use trustrec_eval::Metrics;
 use crate::batch::{Sample, collate_train, training_samples};
 use crate::checkpoint::{TrainerState, load_checkpoint, save_checkpoint, save_model};
 use crate::config::{LossKind, ModelConfig, TrainConfig};
-use crate::finest::{FinestConfig, RefLists, finest_loss, reference_lists};
+use crate::finest::{FinestConfig, RefLists, batch_input, finest_loss, reference_lists};
 use crate::input::SeqInput;
 use crate::loss::{cross_entropy, loss_states, sampled_bce};
 use crate::model::Recommender;
@@ -397,10 +397,7 @@ impl Trainer<'_> {
             if batch.targets.is_empty() {
                 continue;
             }
-            let mut input = SeqInput::new(&batch.inputs, batch.batch, max_len, ad);
-            if let (Some(times), Some(span)) = (&batch.times, span) {
-                input = input.with_times(&batch.inputs, times, span, ad);
-            }
+            let input = batch_input(&batch, span, ad);
             let states = loss_states(model.hidden(&input), &batch, ad);
             let loss = match (reg, cfg.loss) {
                 (Some(r), _) => finest_loss(states, model.item_table(), &batch, r.refs, r.cfg, ad),
