@@ -18,6 +18,8 @@ pub struct DataConfig {
     pub min_item: usize,
     /// For `--format csv`: column names (or 0-based indices) of user, item and time.
     pub columns: Option<[String; 3]>,
+    /// Extra item metadata (RecBole / LLMRank `.item`, S3-Rec `item2attributes.json`).
+    pub items: Option<PathBuf>,
 }
 
 impl Default for DataConfig {
@@ -29,6 +31,7 @@ impl Default for DataConfig {
             min_user: 0,
             min_item: 0,
             columns: None,
+            items: None,
         }
     }
 }

@@ -1,7 +1,10 @@
 //! Loading, filtering and splitting the data a run names.
 
+use std::sync::Arc;
+
 use anyhow::Context;
 use trustrec_data::{ColumnMap, Format, InteractionLog, LoadOptions, Loaded, Split, SplitKind};
+use trustrec_models::{ItemFeatures, ModelConfig};
 
 use crate::config::DataConfig;
 
@@ -14,7 +17,10 @@ pub struct Prepared {
 
 pub fn load(cfg: &DataConfig) -> anyhow::Result<Loaded> {
     let format: Format = cfg.format.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut opts = LoadOptions::default();
+    let mut opts = LoadOptions {
+        items: cfg.items.clone(),
+        ..LoadOptions::default()
+    };
     if let Some([user, item, time]) = &cfg.columns {
         opts.csv_columns = Some(ColumnMap {
             user: user.clone(),
@@ -45,6 +51,27 @@ pub fn prepare(cfg: &DataConfig) -> anyhow::Result<Prepared> {
 }
 
 impl Prepared {
+    /// Item metadata for the (filtered) log's items, when `model` reads it; a clear error when
+    /// it needs metadata the data does not have.
+    pub fn features(&self, model: &ModelConfig) -> anyhow::Result<Option<Arc<ItemFeatures>>> {
+        if !model.name.needs_features() {
+            return Ok(None);
+        }
+        let catalog = self
+            .loaded
+            .catalog
+            .reindex(&self.loaded.log.item_ids, &self.log.item_ids);
+        let feats = ItemFeatures::from_catalog(
+            &catalog,
+            self.log.n_items().max(self.split.n_items()),
+            &model.item_fields,
+            model.category_field.as_deref(),
+            model.category_rule,
+        )
+        .with_context(|| format!("model {}", model.name))?;
+        Ok(Some(Arc::new(feats)))
+    }
+
     /// Title of a (filtered-log) dense item id, when the catalog has one.
     pub fn title(&self, item: u32) -> Option<&str> {
         let original = self.log.item_ids.original(item);

@@ -3,6 +3,7 @@
 mod bench;
 mod config;
 mod data;
+mod experiment;
 mod mem;
 mod recommend;
 mod results;
@@ -48,6 +49,11 @@ enum Command {
     Audit(robust::AuditArgs),
     /// Train, then FINEST rank-preserving fine-tuning; writes the stabilized model.
     Stabilize(robust::StabilizeArgs),
+    /// Reproducible multi-model, multi-seed experiments with a Markdown table and a plot.
+    Experiment {
+        #[command(subcommand)]
+        command: experiment::ExperimentCommand,
+    },
     /// Micro-benchmarks (e.g. `bench backends`: one SASRec training step on each CPU backend).
     Bench(bench::BenchArgs),
 }
@@ -115,6 +121,7 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
         Command::Perturb(a) => robust::perturb_cmd(a),
         Command::Audit(a) => robust::audit_cmd(a),
         Command::Stabilize(a) => robust::stabilize_cmd(a),
+        Command::Experiment { command } => experiment::run(command),
         Command::Bench(a) => bench::run(a),
     }
 }

@@ -3,8 +3,11 @@
 use std::path::Path;
 
 use serde::Serialize;
-use trustrec_eval::Metrics;
+use trustrec_data::Split;
+use trustrec_eval::{MetricAccumulator, Metrics};
 use trustrec_models::FitOutput;
+use trustrec_models::batch::case_targets;
+use trustrec_models::candidates::CandidateReport;
 use trustrec_models::checkpoint::write_bytes_atomic;
 
 use crate::config::RunConfig;
@@ -25,7 +28,16 @@ pub struct Timing {
 pub struct MetricsBlock {
     pub valid: Metrics,
     pub test: Metrics,
+    /// Test cases whose target occurs fewer than [`RARE_BELOW`] times in training (cold
+    /// included), and those whose target never does; absent when there are none.
+    pub test_rare: Option<Metrics>,
+    pub test_cold: Option<Metrics>,
+    pub n_test_rare: usize,
+    pub n_test_cold: usize,
 }
+
+/// Training occurrences below which a target item counts as rare.
+pub const RARE_BELOW: u32 = 5;
 
 #[derive(Serialize)]
 pub struct Results {
@@ -46,6 +58,8 @@ pub struct Results {
     pub metrics: MetricsBlock,
     pub timing: Timing,
     pub peak_rss_mb: Option<f64>,
+    /// HierSRec: candidate ranking vs full ranking on the test cases.
+    pub candidates: Option<CandidateReport>,
 }
 
 impl Results {
@@ -78,7 +92,14 @@ impl Results {
             best_epoch: fit.best_epoch,
             epochs_run: fit.epoch_seconds.len(),
             stopped_early: fit.stopped_early,
-            metrics: MetricsBlock { valid, test },
+            metrics: MetricsBlock {
+                valid,
+                test,
+                test_rare: None,
+                test_cold: None,
+                n_test_rare: 0,
+                n_test_cold: 0,
+            },
             timing: Timing {
                 epoch_seconds: fit.epoch_seconds.clone(),
                 eval_seconds: fit.eval_seconds.clone(),
@@ -87,7 +108,28 @@ impl Results {
                 total_seconds,
             },
             peak_rss_mb: peak_rss_mb(),
+            candidates: None,
         }
+    }
+
+    /// Adds test metrics restricted to rare and to cold targets, from the per-case test ranks.
+    pub fn add_popularity_slices(&mut self, split: &Split, ranks: &[f64], ks: &[usize]) {
+        let counts = split.train_item_counts();
+        let targets = case_targets(split, &split.test);
+        let (mut rare, mut cold) = (MetricAccumulator::new(ks), MetricAccumulator::new(ks));
+        for (&t, &r) in targets.iter().zip(ranks) {
+            let c = counts.get(t as usize).copied().unwrap_or(0);
+            if c < RARE_BELOW {
+                rare.add_rank(r);
+            }
+            if c == 0 {
+                cold.add_rank(r);
+            }
+        }
+        let m = &mut self.metrics;
+        (m.n_test_rare, m.n_test_cold) = (rare.count(), cold.count());
+        m.test_rare = (rare.count() > 0).then(|| rare.finish());
+        m.test_cold = (cold.count() > 0).then(|| cold.finish());
     }
 }
 
@@ -104,7 +146,17 @@ pub fn print_table(r: &Results) {
     );
     println!("| split | {} |", keys.join(" | "));
     println!("|---|{}", "---|".repeat(keys.len()));
-    for (name, m) in [("valid", &r.metrics.valid), ("test", &r.metrics.test)] {
+    let mut rows = vec![("valid", &r.metrics.valid), ("test", &r.metrics.test)];
+    if let Some(m) = &r.metrics.test_rare {
+        rows.push(("test, rare targets", m));
+    }
+    if let Some(m) = &r.metrics.test_cold {
+        rows.push(("test, cold targets", m));
+    }
+    if let Some(c) = &r.candidates {
+        rows.push(("test, candidates only", &c.candidates));
+    }
+    for (name, m) in rows {
         let cells: Vec<String> = keys
             .iter()
             .map(|k| m.get(*k).map_or("-".into(), |v| format!("{v:.4}")))
@@ -125,4 +177,14 @@ pub fn print_table(r: &Results) {
         r.timing.total_seconds,
         r.peak_rss_mb.unwrap_or(f64::NAN)
     );
+    if let Some(c) = &r.candidates {
+        println!(
+            "candidates: {} items ({:.1}% of the catalogue), target covered in {:.1}% of cases, \
+             scoring {:.1}x faster than the full catalogue",
+            c.n_candidates,
+            100.0 * c.share,
+            100.0 * c.target_coverage,
+            c.speedup
+        );
+    }
 }

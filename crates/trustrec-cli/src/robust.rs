@@ -412,6 +412,7 @@ pub fn stabilize_cmd(a: StabilizeArgs) -> anyhow::Result<()> {
         train_cfg: &train,
         seed: a.seed,
         n_items: Some(data.n_items()),
+        features: None,
         device: device.clone(),
         checkpoint: Default::default(),
         progress: true,

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
+use trustrec_models::candidates::evaluate_candidates;
 use trustrec_models::checkpoint::{load_model, write_bytes_atomic};
 use trustrec_models::score::{EvalOptions, evaluate_cases};
 use trustrec_models::{CheckpointOptions, Device, Recommender, Trainer};
@@ -72,6 +73,28 @@ pub struct RunFlags {
     pub backend: Option<String>,
     #[arg(long)]
     pub valid_metric: Option<String>,
+    /// Item metadata file keyed by the data's item ids: RecBole / LLMRank `.item` or S3-Rec
+    /// `item2attributes.json` (M2TRec and HierSRec need metadata).
+    #[arg(long)]
+    pub items: Option<PathBuf>,
+    /// Comma-separated item fields the metadata models read (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub item_fields: Option<Vec<String>>,
+    /// The item field categories come from (default: class / category(ies), else the first).
+    #[arg(long)]
+    pub category_field: Option<String>,
+    /// Primary category of a multi-valued field: first|commonest|rarest
+    #[arg(long)]
+    pub category_rule: Option<String>,
+    /// Weight of the next-category loss (M2TRec l1, HierSRec lambda).
+    #[arg(long)]
+    pub cat_weight: Option<f64>,
+    /// M2TRec: weight of the next-sub-category loss (l2).
+    #[arg(long)]
+    pub sub_weight: Option<f64>,
+    /// HierSRec: share of the catalogue ranked at inference (default 0.04).
+    #[arg(long)]
+    pub candidate_share: Option<f64>,
 }
 
 #[derive(Args)]
@@ -141,6 +164,19 @@ pub fn resolve(flags: &RunFlags) -> anyhow::Result<RunConfig> {
     set!(c.model.max_len, f.max_len);
     set!(c.model.dim, f.dim);
     set!(c.model.dropout, f.dropout);
+    set!(c.model.item_fields, f.item_fields);
+    set!(c.model.cat_weight, f.cat_weight);
+    set!(c.model.sub_weight, f.sub_weight);
+    set!(c.model.candidate_share, f.candidate_share);
+    if let Some(p) = &f.items {
+        c.data.items = Some(p.clone());
+    }
+    if let Some(v) = &f.category_field {
+        c.model.category_field = Some(v.clone());
+    }
+    if let Some(v) = &f.category_rule {
+        c.model.category_rule = v.parse()?;
+    }
     if let Some(cols) = &f.columns {
         c.data.columns = Some([cols[0].clone(), cols[1].clone(), cols[2].clone()]);
     }
@@ -207,12 +243,14 @@ pub fn train_run(
         prep.split.test.len()
     );
     let device = trustrec_models::device(cfg.train.backend)?;
+    let features = prep.features(&cfg.model)?;
     let mut epochs_file = fs::File::create(out.join("epochs.jsonl"))?;
     let mut trainer = Trainer {
         model_cfg: &cfg.model,
         train_cfg: &cfg.train,
         seed: cfg.seed,
-        n_items: None,
+        n_items: features.as_ref().map(|f| f.n_items),
+        features,
         device: device.clone(),
         checkpoint: CheckpointOptions {
             dir: Some(out.to_path_buf()),
@@ -228,9 +266,11 @@ pub fn train_run(
     let opts = eval_options(cfg);
     let (valid, _) = evaluate_cases(&fit.model, &prep.split, &prep.split.valid, &opts, &device)?;
     let t_test = Instant::now();
-    let (test, _) = evaluate_cases(&fit.model, &prep.split, &prep.split.test, &opts, &device)?;
+    let (test, ranks) = evaluate_cases(&fit.model, &prep.split, &prep.split.test, &opts, &device)?;
     let test_eval_seconds = t_test.elapsed().as_secs_f64();
-    let results = Results::new(
+    let candidates =
+        evaluate_candidates(&fit.model, &prep.split, &prep.split.test, &opts, &device)?;
+    let mut results = Results::new(
         cfg,
         &prep,
         &fit,
@@ -239,6 +279,8 @@ pub fn train_run(
         test_eval_seconds,
         t0.elapsed().as_secs_f64(),
     );
+    results.add_popularity_slices(&prep.split, &ranks, &cfg.train.ks);
+    results.candidates = candidates;
     write_results(out, &results)?;
     Ok(results)
 }
@@ -258,7 +300,12 @@ pub fn load_run(dir: &Path) -> anyhow::Result<(RunConfig, Prepared, Recommender,
     let cfg = RunConfig::load(&dir.join("config.toml"))?;
     let prep = prepare(&cfg.data)?;
     let device = trustrec_models::device(cfg.train.backend)?;
-    let fresh = trustrec_models::init_model(&cfg.model, prep.split.n_items(), cfg.seed, &device);
+    let features = prep.features(&cfg.model)?;
+    let n_items = features
+        .as_ref()
+        .map_or_else(|| prep.split.n_items(), |f| f.n_items);
+    let fresh =
+        trustrec_models::init_model(&cfg.model, n_items, features.as_ref(), cfg.seed, &device)?;
     let best = dir.join("best.bpk");
     anyhow::ensure!(
         best.exists(),

@@ -1,13 +1,11 @@
 //! End-to-end runs of the `trustrec` binary on the embedded ml-100k copy.
 
+mod common;
+
+use common::bin;
+
 use std::path::PathBuf;
 use std::process::Command;
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_trustrec"));
-    c.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
-    c
-}
 
 fn ml100k() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/ml-100k"))

@@ -1,27 +1,10 @@
 //! The `perturb` and `audit` command contracts (scripts depend on their flags and JSON keys).
 
+mod common;
+
+use common::{bin, json, run};
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_trustrec"));
-    c.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
-    c
-}
-
-fn run(c: &mut Command) -> (bool, String) {
-    let out = c.output().expect("run trustrec");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
-fn json(p: &Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
-}
 
 /// A JODIE file with a leading index column: 40 users x 15 rows over 30 items.
 fn jodie(dir: &Path) -> PathBuf {

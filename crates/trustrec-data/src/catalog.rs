@@ -55,6 +55,29 @@ impl ItemCatalog {
         self.titles.is_empty()
     }
 
+    /// This catalog grown to `n_items` items plus `other`'s titles and fields (both keyed by
+    /// the same dense ids); a field of `other` replaces a same-named one.
+    pub(crate) fn merge(mut self, other: ItemCatalog, n_items: usize) -> ItemCatalog {
+        self.titles.resize(n_items, None);
+        for (t, o) in self.titles.iter_mut().zip(other.titles) {
+            if o.is_some() {
+                *t = o;
+            }
+        }
+        self.fields
+            .retain(|f| other.fields.iter().all(|o| o.name != f.name));
+        for f in &mut self.fields {
+            let last = f.offsets.last().copied().unwrap_or(0);
+            f.offsets.resize(n_items + 1, last);
+        }
+        for mut f in other.fields {
+            let last = f.offsets.last().copied().unwrap_or(0);
+            f.offsets.resize(n_items + 1, last);
+            self.fields.push(f);
+        }
+        self
+    }
+
     /// Re-keys this catalog (keyed by `from`) to the ids of `to`, e.g. after a filter
     /// re-compacted the log's item ids; items unknown to `from` get no metadata.
     pub fn reindex(&self, from: &IdMap, to: &IdMap) -> ItemCatalog {

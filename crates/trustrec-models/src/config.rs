@@ -8,6 +8,7 @@ use trustrec_eval::TieRule;
 
 use crate::backend::BackendKind;
 use crate::batch::TrainMode;
+use crate::features::CategoryRule;
 
 /// Which sequential recommender to build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,12 +19,26 @@ pub enum ModelKind {
     TiSasRec,
     Gru4Rec,
     Lstm,
+    /// Item-ID-free metadata-aware multi-task Transformer (Shalaby, Oh et al. 2022).
+    M2TRec,
+    /// M2TRec's encoder with a next-category head feeding the item head (Oh et al. 2023).
+    HierSRec,
 }
 
 impl ModelKind {
     /// Whether the model reads interaction times (inputs then carry interval matrices).
     pub fn needs_times(self) -> bool {
         self == Self::TiSasRec
+    }
+
+    /// Whether the model represents items by their metadata (and needs an item catalog).
+    pub fn needs_features(self) -> bool {
+        matches!(self, Self::M2TRec | Self::HierSRec)
+    }
+
+    /// Whether the model is a Transformer (heads and layers apply).
+    fn is_attention(self) -> bool {
+        !matches!(self, Self::Gru4Rec | Self::Lstm)
     }
 }
 
@@ -35,7 +50,11 @@ impl FromStr for ModelKind {
             "tisasrec" => Ok(Self::TiSasRec),
             "gru4rec" => Ok(Self::Gru4Rec),
             "lstm" => Ok(Self::Lstm),
-            o => anyhow::bail!("unknown model '{o}' (expected sasrec, tisasrec, gru4rec or lstm)"),
+            "m2trec" => Ok(Self::M2TRec),
+            "hiersrec" => Ok(Self::HierSRec),
+            o => anyhow::bail!(
+                "unknown model '{o}' (expected sasrec, tisasrec, gru4rec, lstm, m2trec or hiersrec)"
+            ),
         }
     }
 }
@@ -47,6 +66,8 @@ impl fmt::Display for ModelKind {
             Self::TiSasRec => "tisasrec",
             Self::Gru4Rec => "gru4rec",
             Self::Lstm => "lstm",
+            Self::M2TRec => "m2trec",
+            Self::HierSRec => "hiersrec",
         })
     }
 }
@@ -70,6 +91,19 @@ pub struct ModelConfig {
     /// TiSASRec: largest time interval (in units of the user's smallest gap); longer ones are
     /// clipped to it.
     pub time_span: usize,
+    /// M2TRec / HierSRec: attribute fields the item encoder reads (empty = all).
+    pub item_fields: Vec<String>,
+    /// M2TRec / HierSRec: the field categories come from (default: `class`, `category` or
+    /// `categories` if present, else the first item field).
+    pub category_field: Option<String>,
+    /// How one primary category is picked from a multi-valued category field.
+    pub category_rule: CategoryRule,
+    /// Weight of the next-category loss (M2TRec l1, HierSRec lambda).
+    pub cat_weight: f64,
+    /// M2TRec: weight of the next-sub-category (multi-label) loss (l2).
+    pub sub_weight: f64,
+    /// HierSRec: share of the catalogue ranked at inference (items of the top categories).
+    pub candidate_share: f64,
 }
 
 impl Default for ModelConfig {
@@ -84,6 +118,12 @@ impl Default for ModelConfig {
             rnn_hidden: 128,
             max_len: 50,
             time_span: 256,
+            item_fields: Vec::new(),
+            category_field: None,
+            category_rule: CategoryRule::default(),
+            cat_weight: 1.0,
+            sub_weight: 1.0,
+            candidate_share: 0.04,
         }
     }
 }
@@ -97,7 +137,9 @@ impl ModelConfig {
             ..Self::default()
         };
         match name {
-            ModelKind::SasRec | ModelKind::TiSasRec => base,
+            ModelKind::SasRec | ModelKind::TiSasRec | ModelKind::M2TRec | ModelKind::HierSRec => {
+                base
+            }
             ModelKind::Gru4Rec | ModelKind::Lstm => Self {
                 dropout: 0.3,
                 ..base
@@ -113,7 +155,16 @@ impl ModelConfig {
             "model.dropout must be in [0, 1), got {}",
             self.dropout
         );
-        if matches!(self.name, ModelKind::SasRec | ModelKind::TiSasRec) {
+        anyhow::ensure!(
+            self.cat_weight >= 0.0 && self.sub_weight >= 0.0,
+            "model.cat_weight and model.sub_weight must be >= 0"
+        );
+        anyhow::ensure!(
+            self.candidate_share > 0.0 && self.candidate_share <= 1.0,
+            "model.candidate_share must be in (0, 1], got {}",
+            self.candidate_share
+        );
+        if self.name.is_attention() {
             anyhow::ensure!(self.layers > 0, "model.layers must be > 0");
             anyhow::ensure!(
                 self.heads > 0 && self.dim.is_multiple_of(self.heads),

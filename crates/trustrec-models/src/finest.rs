@@ -147,7 +147,7 @@ pub fn reference_lists(
             continue;
         }
         let input = batch_input(&batch, span, device);
-        let states = to_vec(loss_states(model.hidden(&input), &batch, device))?;
+        let states = to_vec(model.query(loss_states(model.hidden(&input), &batch, device)))?;
         let lists = top_k(
             MatRef::new(&states, batch.targets.len(), dim).map_err(|e| anyhow::anyhow!("{e}"))?,
             MatRef::new(&table, n_items, dim).map_err(|e| anyhow::anyhow!("{e}"))?,

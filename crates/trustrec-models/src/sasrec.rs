@@ -39,23 +39,38 @@ pub(crate) fn positions(emb: &Embedding, len: usize) -> Tensor<3> {
     emb.weight.val().slice([0..len, 0..d]).unsqueeze::<3>()
 }
 
+/// The parts every Transformer recommender shares (RecBole's SASRec settings): position table,
+/// input layer norm, dropout and the post-norm encoder stack.
+pub(crate) fn attention_parts(
+    cfg: &ModelConfig,
+    device: &Device,
+) -> (Embedding, LayerNorm, Dropout, TransformerEncoder) {
+    let d = cfg.dim;
+    (
+        EmbeddingConfig::new(cfg.max_len, d)
+            .with_initializer(INIT)
+            .init(device),
+        LayerNormConfig::new(d).with_epsilon(LN_EPS).init(device),
+        DropoutConfig::new(cfg.dropout).init(),
+        TransformerEncoderConfig::new(d, cfg.inner, cfg.heads, cfg.layers)
+            .with_dropout(cfg.dropout)
+            .with_layer_norm_eps(LN_EPS)
+            .with_initializer(INIT)
+            .init(device),
+    )
+}
+
 impl SasRec {
     pub fn new(cfg: &ModelConfig, n_items: usize, device: &Device) -> Self {
-        let d = cfg.dim;
+        let (pos_emb, norm, dropout, encoder) = attention_parts(cfg, device);
         Self {
-            item_emb: EmbeddingConfig::new(n_items + 1, d)
+            item_emb: EmbeddingConfig::new(n_items + 1, cfg.dim)
                 .with_initializer(INIT)
                 .init(device),
-            pos_emb: EmbeddingConfig::new(cfg.max_len, d)
-                .with_initializer(INIT)
-                .init(device),
-            norm: LayerNormConfig::new(d).with_epsilon(LN_EPS).init(device),
-            dropout: DropoutConfig::new(cfg.dropout).init(),
-            encoder: TransformerEncoderConfig::new(d, cfg.inner, cfg.heads, cfg.layers)
-                .with_dropout(cfg.dropout)
-                .with_layer_norm_eps(LN_EPS)
-                .with_initializer(INIT)
-                .init(device),
+            pos_emb,
+            norm,
+            dropout,
+            encoder,
             n_items,
         }
     }

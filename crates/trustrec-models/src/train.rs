@@ -7,6 +7,7 @@
 //! replays exactly the epochs an uninterrupted one would.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use burn::module::Module;
@@ -23,6 +24,7 @@ use trustrec_eval::Metrics;
 use crate::batch::{Sample, collate_train, training_samples};
 use crate::checkpoint::{TrainerState, load_checkpoint, save_checkpoint, save_model};
 use crate::config::{LossKind, ModelConfig, TrainConfig};
+use crate::features::ItemFeatures;
 use crate::finest::{FinestConfig, RefLists, batch_input, finest_loss, reference_lists};
 use crate::input::SeqInput;
 use crate::loss::{cross_entropy, loss_states, sampled_bce};
@@ -91,6 +93,8 @@ pub struct Trainer<'a> {
     /// that the original and the perturbed run start from identical weights even when a
     /// perturbation removes the largest item id.
     pub n_items: Option<usize>,
+    /// Item metadata, for the models that represent items by it (M2TRec, HierSRec).
+    pub features: Option<Arc<ItemFeatures>>,
     pub device: Device,
     pub checkpoint: CheckpointOptions,
     pub progress: bool,
@@ -113,15 +117,28 @@ fn rng_guard() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Builds the initial model for `seed` (same seed, same weights).
-pub fn init_model(cfg: &ModelConfig, n_items: usize, seed: u64, device: &Device) -> Recommender {
+/// Builds the initial model for `seed` (same seed, same weights); `features` is required by
+/// the metadata-aware models.
+pub fn init_model(
+    cfg: &ModelConfig,
+    n_items: usize,
+    features: Option<&Arc<ItemFeatures>>,
+    seed: u64,
+    device: &Device,
+) -> anyhow::Result<Recommender> {
     let _guard = rng_guard();
-    build_model(cfg, n_items, seed, device)
+    build_model(cfg, n_items, features, seed, device)
 }
 
-fn build_model(cfg: &ModelConfig, n_items: usize, seed: u64, device: &Device) -> Recommender {
+fn build_model(
+    cfg: &ModelConfig,
+    n_items: usize,
+    features: Option<&Arc<ItemFeatures>>,
+    seed: u64,
+    device: &Device,
+) -> anyhow::Result<Recommender> {
     device.seed(seed);
-    Recommender::new(cfg, n_items, device)
+    Recommender::new(cfg, n_items, features, device)
 }
 
 fn optimizer(cfg: &TrainConfig) -> ModuleOptimizer {
@@ -166,7 +183,13 @@ impl Trainer<'_> {
         );
         let validate = !split.valid.is_empty();
 
-        let mut model = build_model(self.model_cfg, n_items, self.seed, &ad);
+        let mut model = build_model(
+            self.model_cfg,
+            n_items,
+            self.features.as_ref(),
+            self.seed,
+            &ad,
+        )?;
         let mut optim = optimizer(cfg);
         let mut state = TrainerState {
             epochs_done: 0,
@@ -398,7 +421,9 @@ impl Trainer<'_> {
                 continue;
             }
             let input = batch_input(&batch, span, ad);
-            let states = loss_states(model.hidden(&input), &batch, ad);
+            let hidden = loss_states(model.hidden(&input), &batch, ad);
+            let aux = model.aux_loss(hidden.clone(), &batch.targets, ad);
+            let states = model.query(hidden);
             let loss = match (reg, cfg.loss) {
                 (Some(r), _) => finest_loss(states, model.item_table(), &batch, r.refs, r.cfg, ad),
                 (None, LossKind::Ce) => {
@@ -408,6 +433,10 @@ impl Trainer<'_> {
                     let negs = sample_negatives(&batch.targets, n_items, &mut rng);
                     sampled_bce(states, model.item_table(), &batch.targets, &negs, ad)
                 }
+            };
+            let loss = match aux {
+                Some(aux) => loss + aux,
+                None => loss,
             };
             let value: f64 = loss.clone().into_scalar::<f64>();
             anyhow::ensure!(
@@ -469,7 +498,7 @@ pub fn time_steps(
 ) -> anyhow::Result<f64> {
     let ad = device.clone().autodiff();
     let l = cfg.max_len;
-    let mut model = init_model(cfg, n_items, 1, &ad);
+    let mut model = init_model(cfg, n_items, None, 1, &ad)?;
     let mut optim = optimizer(&TrainConfig::default());
     let tb = crate::batch::TrainBatch {
         batch,

@@ -66,6 +66,7 @@ fn fine_tuning_is_deterministic_and_covers_training_positions() {
             train_cfg: &train,
             seed: 5,
             n_items: None,
+            features: None,
             device: Device::flex(),
             checkpoint: CheckpointOptions::default(),
             progress: false,

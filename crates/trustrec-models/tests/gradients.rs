@@ -5,35 +5,11 @@ mod common;
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::{Device, Gradients, Tensor, TensorData};
-use common::{KINDS, model_input, small_model};
+use common::{GradCheck, KINDS, model_input, small_model};
 use trustrec_models::batch::TrainBatch;
 use trustrec_models::input::SeqInput;
 use trustrec_models::loss::{cross_entropy, loss_states, sampled_bce};
 use trustrec_models::{ModelKind, Recommender, init_model};
-
-struct GradCheck<'a> {
-    grads: &'a Gradients,
-    zero: Vec<String>,
-    path: Vec<String>,
-    seen: usize,
-}
-
-impl ModuleVisitor for GradCheck<'_> {
-    fn enter_module(&mut self, name: &str, _: &str) {
-        self.path.push(name.to_string());
-    }
-    fn exit_module(&mut self, _: &str, _: &str) {
-        self.path.pop();
-    }
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        self.seen += 1;
-        let g = param.val().grad(self.grads);
-        let norm: f32 = g.map(|g| g.abs().sum().into_scalar::<f32>()).unwrap_or(0.0);
-        if norm <= 0.0 || !norm.is_finite() {
-            self.zero.push(self.path.join("."));
-        }
-    }
-}
 
 fn full_batch(n_items: usize, b: usize, l: usize) -> TrainBatch {
     // Deterministic ids without padding, so every position (and position embedding) is used.
@@ -55,7 +31,7 @@ fn every_parameter_gets_a_nonzero_gradient() {
     for kind in KINDS {
         let cfg = small_model(kind);
         let n_items = 40;
-        let model = init_model(&cfg, n_items, 3, &device);
+        let model = init_model(&cfg, n_items, None, 3, &device).unwrap();
         let tb = full_batch(n_items, 4, cfg.max_len);
         let input = model_input(&model, &tb, &device);
         let states = loss_states(model.hidden(&input), &tb, &device);
@@ -134,7 +110,7 @@ fn model_outputs_have_expected_shapes() {
     let device = Device::flex();
     for kind in KINDS {
         let cfg = small_model(kind);
-        let model: Recommender = init_model(&cfg, 30, 1, &device);
+        let model: Recommender = init_model(&cfg, 30, None, 1, &device).unwrap();
         let tb = full_batch(30, 3, cfg.max_len);
         let input = model_input(&model, &tb, &device);
         assert_eq!(model.hidden(&input).dims(), [3, cfg.max_len, cfg.dim]);
@@ -150,7 +126,7 @@ fn last_hidden_matches_full_forward() {
     let device = Device::flex();
     for kind in [ModelKind::SasRec, ModelKind::TiSasRec] {
         let cfg = small_model(kind);
-        let model = init_model(&cfg, 30, 4, &device);
+        let model = init_model(&cfg, 30, None, 4, &device).unwrap();
         // Mixed padding: row 0 full, row 1 half padded, row 2 a single item.
         let l = cfg.max_len;
         let mut inputs = vec![0i64; 3 * l];
@@ -275,7 +251,9 @@ fn tisasrec_gradients_match_finite_differences() {
     };
     let n_items = 12;
     // N(0, 0.02) weights make the interval terms' derivatives too small to test: scale them up.
-    let model = init_model(&cfg, n_items, 5, &ad).map(&mut Scale(8.0));
+    let model = init_model(&cfg, n_items, None, 5, &ad)
+        .unwrap()
+        .map(&mut Scale(8.0));
     let mut tb = full_batch(n_items, 2, cfg.max_len);
     tb.inputs[..3].fill(0); // some padding too
     let loss_of = |m: &Recommender, dev: &Device| {

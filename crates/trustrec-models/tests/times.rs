@@ -113,7 +113,7 @@ fn only_tisasrec_depends_on_the_timestamps() {
     assert_ne!(t1, t2);
     for kind in [ModelKind::SasRec, ModelKind::TiSasRec] {
         let m = small_model(kind);
-        let model = init_model(&m, split.n_items(), 3, &d);
+        let model = init_model(&m, split.n_items(), None, 3, &d).unwrap();
         let q = |t: &[f64]| query_states(&model, &items, Some(t), l, 16, &d).unwrap();
         let same = q(&t1) == q(&t2);
         assert_eq!(same, kind == ModelKind::SasRec, "{kind}: states vs times");
@@ -133,6 +133,7 @@ fn only_tisasrec_depends_on_the_timestamps() {
                 train_cfg: &t,
                 seed: 1,
                 n_items: None,
+                features: None,
                 device: d.clone(),
                 checkpoint: CheckpointOptions::default(),
                 progress: false,

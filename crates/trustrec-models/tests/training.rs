@@ -22,6 +22,7 @@ fn fit(
         train_cfg: t,
         seed,
         n_items: None,
+        features: None,
         device: Device::flex(),
         checkpoint: ck,
         progress: false,
@@ -76,7 +77,7 @@ fn same_seed_same_numbers_different_seed_different_numbers() {
         let d = Device::flex();
         let w = |s| {
             trustrec_models::score::embed_cases(
-                &init_model(&m, split.n_items(), s, &d),
+                &init_model(&m, split.n_items(), None, s, &d).unwrap(),
                 &split,
                 &split.test[..5],
                 m.max_len,
@@ -101,7 +102,11 @@ fn checkpoint_round_trip_gives_identical_scores() {
         let path = dir.path().join(format!("{kind}.bpk"));
         save_model(&out.model, &path).unwrap();
         let d = Device::flex();
-        let loaded = load_model(init_model(&m, split.n_items(), 99, &d), &path).unwrap();
+        let loaded = load_model(
+            init_model(&m, split.n_items(), None, 99, &d).unwrap(),
+            &path,
+        )
+        .unwrap();
         let (m1, r1) = evaluate_cases(&out.model, &split, &split.test, &opts(&m), &d).unwrap();
         let (m2, r2) = evaluate_cases(&loaded, &split, &split.test, &opts(&m), &d).unwrap();
         assert_eq!(m1, m2, "{kind}");

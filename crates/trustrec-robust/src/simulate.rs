@@ -4,6 +4,11 @@
 //! model was first trained on (replaced or inserted rows) lose their row id, so the
 //! rank-preserving regularizer skips them.
 //!
+//! Which interactions are hit is keyed by the interaction itself (its data row, or user, item and
+//! time for inserted ones), not by its position in the list: two fine-tunings on data that differ
+//! by one real perturbation (FINEST-A on the original, FINEST-B on the perturbed log) then see the
+//! same simulated perturbations, instead of picks shifted by one row after a deletion.
+//!
 //! The split is rebuilt from the edited event list in O(events) with flat buffers (no per-user
 //! allocations), a small share of an epoch (measured by `trustrec audit --stabilize`).
 
@@ -23,15 +28,22 @@ pub fn simulated_split(
 ) -> anyhow::Result<(Split, Kind)> {
     let mut rng = stream(seed ^ 0x5EED_F1E5, 16 + epoch as u64);
     let kind = [Kind::Deletion, Kind::Replacement, Kind::Insertion][rng.gen_range(0..3)];
-    let train: Vec<u32> = (0..base.len() as u32)
+    let salt: u64 = rng.r#gen();
+    let mut train: Vec<(u64, u32)> = (0..base.len() as u32)
         .filter(|&i| !base[i as usize].test)
+        .map(|i| (identity_key(&base[i as usize], salt), i))
         .collect();
     let n = ((fraction * train.len() as f64).round() as usize).min(train.len());
+    if n < train.len() {
+        train.select_nth_unstable(n);
+    }
+    let mut picked: Vec<u32> = train[..n].iter().map(|&(_, i)| i).collect();
+    picked.sort_unstable();
     let mut items = ItemPicker::new(data, ItemChoice::LeastPopular, seed);
-    let chosen: Vec<Chosen> = rand::seq::index::sample(&mut rng, train.len(), n)
+    let chosen: Vec<Chosen> = picked
         .iter()
-        .map(|i| {
-            let e = base[train[i] as usize];
+        .map(|&i| {
+            let e = base[i as usize];
             let new = (kind != Kind::Deletion).then(|| items.pick(e.item));
             Chosen {
                 row: e.row.unwrap_or(u32::MAX),
@@ -40,7 +52,7 @@ pub fn simulated_split(
                 timestamp: e.time,
                 score: None,
                 new_item: None,
-                event: train[i],
+                event: i,
                 new_item_id: new,
             }
         })
@@ -55,4 +67,22 @@ pub fn simulated_split(
         }
     }
     Ok((data.split_of(&events)?, kind))
+}
+
+/// A pseudo-random key of an interaction's identity (independent of its list position).
+fn identity_key(e: &Event, salt: u64) -> u64 {
+    let id = match e.row {
+        Some(r) => r as u64,
+        None => {
+            (1 << 63) ^ ((e.user as u64) << 32) ^ e.item as u64 ^ e.time.to_bits().rotate_left(17)
+        }
+    };
+    splitmix(id ^ salt)
+}
+
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }

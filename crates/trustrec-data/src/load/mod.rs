@@ -28,6 +28,10 @@ pub struct LoadOptions {
     pub delimiter: Option<u8>,
     /// Whether a csv file has a header row (default `true`); ignored by other formats.
     pub has_header: Option<bool>,
+    /// An extra item-metadata file keyed by the log's original item ids: a RecBole / LLMRank
+    /// `.item` file or an S3-Rec `item2attributes.json`. Its fields are added to the format's
+    /// own (same-named fields are replaced) and it is part of the data hash.
+    pub items: Option<PathBuf>,
 }
 
 /// Which columns of a [`Format::Csv`] file hold user, item and (optional) time: header names, or
@@ -87,7 +91,16 @@ pub fn load(path: &Path, format: Format, opts: &LoadOptions) -> Result<Loaded, D
         Format::Llmrank => llmrank::load(path, opts, &mut sources)?,
         Format::Csv => (csvfmt::load(path, opts, &mut sources)?, None),
     };
-    let catalog = catalog.unwrap_or_else(|| ItemCatalog::empty(log.n_items()));
+    let mut log = log;
+    let mut catalog = catalog.unwrap_or_else(|| ItemCatalog::empty(log.n_items()));
+    if let Some(items) = &opts.items {
+        let extra = if items.extension().is_some_and(|e| e == "json") {
+            s3rec::read_attributes(items, &mut sources, &mut log)?
+        } else {
+            recbole::read_items(items, opts, &mut sources, &mut log, "title")?
+        };
+        catalog = catalog.merge(extra, log.n_items());
+    }
     debug_assert_eq!(catalog.titles.len(), log.n_items());
     Ok(Loaded {
         log,

@@ -118,7 +118,7 @@ impl AttrValue {
 
 /// Loads `{item: [attribute ids]}` into one multi-valued field named `attributes`. Items absent
 /// from the log are appended in key order (JSON keys sorted as strings).
-fn read_attributes(
+pub(crate) fn read_attributes(
     path: &Path,
     sources: &mut Sources,
     log: &mut InteractionLog,

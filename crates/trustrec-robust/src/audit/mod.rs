@@ -250,6 +250,7 @@ fn trainer<'a>(
         train_cfg: &cfg.train,
         seed,
         n_items: Some(data.n_items()),
+        features: None,
         device: device.clone(),
         checkpoint: CheckpointOptions::default(),
         progress: false,
