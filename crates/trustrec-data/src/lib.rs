@@ -21,5 +21,5 @@ pub use format::Format;
 pub use idmap::IdMap;
 pub use load::{ColumnMap, LoadOptions, Loaded, SourceInfo, load, unescape_html};
 pub use log::{InteractionLog, LogStats};
-pub use seq::{Sequences, sessionize_by_gap};
+pub use seq::{Sequences, group_by_key, sessionize_by_gap};
 pub use split::{Case, Split, SplitKind, check_leakage, split};

@@ -14,21 +14,32 @@ pub struct Sequences {
     pub rows: Vec<u32>,
 }
 
-/// Interaction indices grouped by user, each group stably sorted by time (ties keep file order).
-pub(crate) fn user_order(log: &InteractionLog) -> (Vec<usize>, Vec<u32>) {
-    let mut offsets = vec![0usize; log.n_users() + 1];
-    for &u in &log.users {
-        offsets[u as usize + 1] += 1;
+/// Stable counting sort by key: `members[offsets[k]..offsets[k + 1]]` are the positions (in
+/// iteration order) whose key is `k`. O(n + n_keys); the one grouping primitive behind user
+/// sequences, perturbed splits and CASPER's chains.
+pub fn group_by_key(
+    keys: impl Iterator<Item = u32> + Clone,
+    n_keys: usize,
+) -> (Vec<usize>, Vec<u32>) {
+    let mut offsets = vec![0usize; n_keys + 1];
+    for k in keys.clone() {
+        offsets[k as usize + 1] += 1;
     }
-    for u in 0..log.n_users() {
-        offsets[u + 1] += offsets[u];
+    for k in 0..n_keys {
+        offsets[k + 1] += offsets[k];
     }
     let mut cursor = offsets.clone();
-    let mut order = vec![0u32; log.len()];
-    for (idx, &u) in log.users.iter().enumerate() {
-        order[cursor[u as usize]] = idx as u32;
-        cursor[u as usize] += 1;
+    let mut members = vec![0u32; offsets[n_keys]];
+    for (pos, k) in keys.enumerate() {
+        members[cursor[k as usize]] = pos as u32;
+        cursor[k as usize] += 1;
     }
+    (offsets, members)
+}
+
+/// Interaction indices grouped by user, each group stably sorted by time (ties keep file order).
+pub(crate) fn user_order(log: &InteractionLog) -> (Vec<usize>, Vec<u32>) {
+    let (offsets, mut order) = group_by_key(log.users.iter().copied(), log.n_users());
     let t = &log.times;
     for w in offsets.windows(2) {
         let seg = &mut order[w[0]..w[1]];

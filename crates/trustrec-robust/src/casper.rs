@@ -15,6 +15,7 @@ use std::str::FromStr;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use trustrec_data::group_by_key;
 
 use crate::protocol::ProtocolData;
 
@@ -91,31 +92,13 @@ pub struct Graph {
     pub indeg: Vec<u32>,
 }
 
-/// Members of each chain (positions into `keys`, in order), as counting-sort offsets.
-fn chains(keys: impl Iterator<Item = u32> + Clone, n_keys: usize) -> (Vec<usize>, Vec<u32>) {
-    let mut offsets = vec![0usize; n_keys + 1];
-    for k in keys.clone() {
-        offsets[k as usize + 1] += 1;
-    }
-    for k in 0..n_keys {
-        offsets[k + 1] += offsets[k];
-    }
-    let mut cursor = offsets.clone();
-    let mut members = vec![0u32; offsets[n_keys]];
-    for (pos, k) in keys.enumerate() {
-        members[cursor[k as usize]] = pos as u32;
-        cursor[k as usize] += 1;
-    }
-    (offsets, members)
-}
-
 impl Graph {
     /// Builds the graph over the training interactions of `data.events`.
     pub fn build(data: &ProtocolData, opts: &CasperOptions) -> Graph {
         let train = data.train_indices();
         let ev = |p: u32| &data.events[train[p as usize] as usize];
-        let users = chains((0..train.len() as u32).map(|p| ev(p).user), data.n_users());
-        let items = chains((0..train.len() as u32).map(|p| ev(p).item), data.n_items());
+        let users = group_by_key((0..train.len() as u32).map(|p| ev(p).user), data.n_users());
+        let items = group_by_key((0..train.len() as u32).map(|p| ev(p).item), data.n_items());
         let link = opts.window.saturating_sub(1);
         // Node id per training position (NONE = not a node).
         let mut node_of = vec![NONE; train.len()];

@@ -4,7 +4,9 @@
 //! that list and every derived structure (sequences, graph, split) is rebuilt from it.
 
 use anyhow::{Context, ensure};
-use trustrec_data::{Case, IdMap, InteractionLog, Sequences, Split, SplitKind, check_leakage};
+use trustrec_data::{
+    Case, IdMap, InteractionLog, Sequences, Split, SplitKind, check_leakage, group_by_key,
+};
 
 /// One interaction in protocol order.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -121,38 +123,30 @@ impl ProtocolData {
     /// test cases; no validation part (the papers train a fixed number of epochs).
     pub fn split_of(&self, events: &[Event]) -> anyhow::Result<Split> {
         let n_users = self.n_users();
-        let mut offsets = vec![0usize; n_users + 1];
-        for e in events {
-            offsets[e.user as usize + 1] += 1;
-        }
-        for u in 0..n_users {
-            offsets[u + 1] += offsets[u];
-        }
+        let (offsets, members) = group_by_key(events.iter().map(|e| e.user), n_users);
         let n = events.len();
-        let mut cursor = offsets.clone();
         let (mut items, mut times, mut rows) = (vec![0u32; n], vec![0f64; n], vec![0u32; n]);
         let mut train_len = vec![0u32; n_users];
         let mut test = Vec::new();
-        for e in events {
-            let u = e.user as usize;
-            let p = cursor[u];
-            cursor[u] += 1;
-            items[p] = e.item;
-            times[p] = e.time;
-            rows[p] = e.row.unwrap_or(u32::MAX);
-            let pos = (p - offsets[u]) as u32;
-            if e.test {
-                test.push(Case { user: e.user, pos });
-            } else {
-                ensure!(
-                    pos == train_len[u],
-                    "user {} has a training interaction after a test one",
-                    self.user_ids.original(e.user)
-                );
-                train_len[u] += 1;
+        for u in 0..n_users {
+            for (pos, &i) in members[offsets[u]..offsets[u + 1]].iter().enumerate() {
+                let (e, p) = (&events[i as usize], offsets[u] + pos);
+                items[p] = e.item;
+                times[p] = e.time;
+                rows[p] = e.row.unwrap_or(u32::MAX);
+                let pos = pos as u32;
+                if e.test {
+                    test.push(Case { user: e.user, pos });
+                } else {
+                    ensure!(
+                        pos == train_len[u],
+                        "user {} has a training interaction after a test one",
+                        self.user_ids.original(e.user)
+                    );
+                    train_len[u] += 1;
+                }
             }
         }
-        test.sort_by_key(|c| (c.user, c.pos));
         let split = Split {
             kind: SplitKind::UserRatio {
                 test: self.test_fraction,
