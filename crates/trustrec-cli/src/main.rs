@@ -3,6 +3,7 @@
 mod bench;
 mod config;
 mod data;
+mod iscon;
 mod mem;
 mod recommend;
 mod results;
@@ -48,6 +49,8 @@ enum Command {
     Audit(robust::AuditArgs),
     /// Train, then FINEST rank-preserving fine-tuning; writes the stabilized model.
     Stabilize(robust::StabilizeArgs),
+    /// ISCON (implicit session contexts) with its no-context ablation; writes DIR/results.json.
+    Iscon(iscon::IsconArgs),
     /// Micro-benchmarks (e.g. `bench backends`: one SASRec training step on each CPU backend).
     Bench(bench::BenchArgs),
 }
@@ -115,6 +118,7 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
         Command::Perturb(a) => robust::perturb_cmd(a),
         Command::Audit(a) => robust::audit_cmd(a),
         Command::Stabilize(a) => robust::stabilize_cmd(a),
+        Command::Iscon(a) => iscon::iscon_cmd(a),
         Command::Bench(a) => bench::run(a),
     }
 }
