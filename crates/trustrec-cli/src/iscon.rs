@@ -54,6 +54,9 @@ pub struct IsconArgs {
     /// Upper bound on epochs per predictor (paper: 200, with patience 5 it stops earlier).
     #[arg(long, default_value_t = 30)]
     pub max_epochs: usize,
+    /// Upper bound on context-predictor epochs (default: --max-epochs).
+    #[arg(long)]
+    pub context_epochs: Option<usize>,
     #[arg(long, default_value_t = 5)]
     pub patience: usize,
     #[arg(long, default_value_t = 1024)]
@@ -77,6 +80,7 @@ impl IsconArgs {
         c.max_len = self.max_len;
         c.max_sessions = self.max_sessions;
         c.fit.max_epochs = self.max_epochs;
+        c.context_max_epochs = self.context_epochs;
         c.fit.patience = self.patience;
         c.fit.batch_size = self.batch_size;
         c.ablation = !self.no_ablation;

@@ -180,7 +180,9 @@ pub fn fit<T: Task>(
     Ok(out)
 }
 
-/// Logits of `examples` in chunks, row-major `[n, n_classes]`, on the plain `device`.
+/// Logits of `examples` in chunks, row-major `[n, n_classes]` in the order of `examples`, on
+/// the plain `device`. Chunks are formed in key order (like training batches) so that short
+/// sequences are not padded to the longest one in the set.
 pub fn all_logits<T: Task>(
     task: &T,
     net: &T::Net,
@@ -188,16 +190,24 @@ pub fn all_logits<T: Task>(
     chunk: usize,
     device: &Device,
 ) -> anyhow::Result<(Vec<f32>, usize)> {
+    let mut order: Vec<usize> = (0..examples.len()).collect();
+    order.sort_by_key(|&p| task.key(examples[p]));
     let mut out = Vec::new();
     let mut cols = 0;
-    for batch in examples.chunks(chunk.max(1)) {
-        let logits = task.logits(net, batch, device);
+    for positions in order.chunks(chunk.max(1)) {
+        let batch: Vec<usize> = positions.iter().map(|&p| examples[p]).collect();
+        let logits = task.logits(net, &batch, device);
         cols = logits.dims()[1];
+        if out.is_empty() {
+            out = vec![0f32; examples.len() * cols];
+        }
         let v = logits
             .into_data()
             .try_into_vec::<f32>()
             .map_err(|e| anyhow::anyhow!("reading logits: {e:?}"))?;
-        out.extend(v);
+        for (&p, row) in positions.iter().zip(v.chunks(cols)) {
+            out[p * cols..(p + 1) * cols].copy_from_slice(row);
+        }
     }
     Ok((out, cols))
 }
@@ -212,11 +222,9 @@ pub fn evaluate<T: Task>(
     device: &Device,
 ) -> anyhow::Result<Metrics> {
     let mut acc = MetricAccumulator::try_new(ks)?;
-    for batch in examples.chunks(chunk.max(1)) {
-        let (scores, cols) = all_logits(task, net, batch, chunk, device)?;
-        for (row, &e) in scores.chunks(cols).zip(batch) {
-            acc.try_add_rank(rank_of(row, task.target(e), &[], TieRule::Optimistic)?)?;
-        }
+    let (scores, cols) = all_logits(task, net, examples, chunk, device)?;
+    for (row, &e) in scores.chunks(cols.max(1)).zip(examples) {
+        acc.try_add_rank(rank_of(row, task.target(e), &[], TieRule::Optimistic)?)?;
     }
     Ok(acc.finish())
 }

@@ -56,7 +56,7 @@ impl KMeans {
     pub fn fit(data: &[f32], dim: usize, cfg: &KMeansConfig, seed: u64) -> anyhow::Result<Self> {
         anyhow::ensure!(dim > 0, "k-means needs dim > 0");
         anyhow::ensure!(
-            data.len() % dim == 0,
+            data.len().is_multiple_of(dim),
             "k-means data length is not a multiple of dim"
         );
         let n = data.len() / dim;

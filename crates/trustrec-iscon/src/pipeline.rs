@@ -27,6 +27,8 @@ pub struct IsconConfig {
     pub max_len: usize,
     pub max_sessions: usize,
     pub ks: Vec<usize>,
+    /// Epoch cap of the context predictor (`None`: `fit.max_epochs`).
+    pub context_max_epochs: Option<usize>,
     /// Also train the item predictor without contexts.
     pub ablation: bool,
 }
@@ -44,6 +46,7 @@ impl Default for IsconConfig {
             max_len: 50,
             max_sessions: 50,
             ks: vec![10, 20],
+            context_max_epochs: None,
             ablation: true,
         }
     }
@@ -121,6 +124,10 @@ pub fn run_seed(
         "max lengths must be >= 1"
     );
     anyhow::ensure!(
+        cfg.net.hidden >= 1 && cfg.net.context_dim >= 1,
+        "hidden size and context width must be >= 1"
+    );
+    anyhow::ensure!(
         cfg.net.top_k >= 1 && cfg.net.top_k <= cfg.kmeans.k,
         "top-k contexts must be in 1..={}",
         cfg.kmeans.k
@@ -165,12 +172,16 @@ pub fn run_seed(
     let ctask = ContextTask::new(data, ex, &sessions, dim, &labels);
     let t = Instant::now();
     let (nu, ni, k) = (data.n_users, data.n_items, cfg.kmeans.k);
+    let cfit_cfg = FitConfig {
+        max_epochs: cfg.context_max_epochs.unwrap_or(cfg.fit.max_epochs),
+        ..cfg.fit.clone()
+    };
     let cfit = fit(
         &ctask,
         |dev| ContextNet::new(&cfg.net, nu, ni, dim, k, dev),
         &train,
         &valid,
-        &cfg.fit,
+        &cfit_cfg,
         seed,
         device,
     )?;
