@@ -4,6 +4,7 @@ mod bench;
 mod config;
 mod data;
 mod experiment;
+mod iscon;
 mod mem;
 mod recommend;
 mod results;
@@ -54,6 +55,8 @@ enum Command {
         #[command(subcommand)]
         command: experiment::ExperimentCommand,
     },
+    /// ISCON (implicit session contexts) with its no-context ablation; writes DIR/results.json.
+    Iscon(iscon::IsconArgs),
     /// Micro-benchmarks (e.g. `bench backends`: one SASRec training step on each CPU backend).
     Bench(bench::BenchArgs),
 }
@@ -122,6 +125,7 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(a) => robust::audit_cmd(a),
         Command::Stabilize(a) => robust::stabilize_cmd(a),
         Command::Experiment { command } => experiment::run(command),
+        Command::Iscon(a) => iscon::iscon_cmd(a),
         Command::Bench(a) => bench::run(a),
     }
 }

@@ -178,7 +178,7 @@ fn source_json(loaded: &Loaded, a: &ProtocolArgs) -> serde_json::Value {
     })
 }
 
-fn write_json(path: &Path, v: &serde_json::Value) -> anyhow::Result<()> {
+pub(crate) fn write_json(path: &Path, v: &serde_json::Value) -> anyhow::Result<()> {
     write_bytes_atomic(path, serde_json::to_string_pretty(v)?.as_bytes())
 }
 

@@ -29,4 +29,7 @@ pub use config::{LossKind, ModelConfig, ModelKind, TrainConfig};
 pub use features::{CategoryRule, ItemFeatures};
 pub use finest::FinestConfig;
 pub use model::Recommender;
-pub use train::{CheckpointOptions, FinestOutput, FitOutput, Trainer, init_model};
+pub use train::{
+    CheckpointOptions, FinestOutput, FitOutput, Trainer, epoch_seed, init_model, optimizer,
+    rng_guard,
+};

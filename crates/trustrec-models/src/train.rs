@@ -102,7 +102,8 @@ pub struct Trainer<'a> {
     pub on_epoch: Option<EpochCallback<'a>>,
 }
 
-fn epoch_seed(seed: u64, epoch: usize) -> u64 {
+/// Seed of epoch `epoch`'s batch order (and burn RNG) for a run seeded with `seed`.
+pub fn epoch_seed(seed: u64, epoch: usize) -> u64 {
     seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (epoch as u64).wrapping_add(1)
 }
 
@@ -111,7 +112,9 @@ fn epoch_seed(seed: u64, epoch: usize) -> u64 {
 /// makes "same seed, same numbers" hold even for concurrent callers (tests, parallel audits).
 static RNG_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn rng_guard() -> std::sync::MutexGuard<'static, ()> {
+/// Holds burn's process-wide RNG for the caller; other crates that seed and
+/// draw from burn (e.g. ISCON's predictors) take it too (the lock is `RNG_LOCK`).
+pub fn rng_guard() -> std::sync::MutexGuard<'static, ()> {
     RNG_LOCK
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -141,7 +144,8 @@ fn build_model(
     Recommender::new(cfg, n_items, features, device)
 }
 
-fn optimizer(cfg: &TrainConfig) -> ModuleOptimizer {
+/// Adam (epsilon 1e-8) with L2 weight decay when `cfg.weight_decay > 0`, as every trainer uses.
+pub fn optimizer(cfg: &TrainConfig) -> ModuleOptimizer {
     let mut adam = AdamConfig::new().with_epsilon(1e-8);
     if cfg.weight_decay > 0.0 {
         adam = adam.with_weight_decay(Some(WeightDecayConfig::new(cfg.weight_decay as f32)));
