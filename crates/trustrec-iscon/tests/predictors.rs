@@ -71,6 +71,10 @@ fn grad_census<T: Task>(task: &T, net: T::Net, batch: &[usize], dev: &Device) ->
 /// weight, input bias, hidden bias) multiplies a zero cell state.
 #[test]
 fn every_parameter_gets_a_gradient() {
+    // Initialising the nets draws from burn's process-wide RNG: hold the lock every seeded run
+    // holds, or this test's draws interleave with a parallel test's and break its "same seed,
+    // same numbers" check.
+    let _guard = trustrec_models::rng_guard();
     let d = synthetic();
     let ad = device().autodiff();
     let cfg = NetConfig {
