@@ -63,10 +63,8 @@ const COLUMNS: [&str; 6] = ["hit@10", "hit@20", "mrr@10", "mrr@20", "ndcg@10", "
 pub fn preset(name: &str, shared: &Path) -> anyhow::Result<DataConfig> {
     let base = DataConfig::default();
     Ok(match name {
-        "ml-100k" => DataConfig {
-            path: "data/ml-100k".into(),
-            ..base
-        },
+        // The default data configuration is the embedded ml-100k.
+        "ml-100k" => base,
         "amazon-beauty" => DataConfig {
             path: shared.join("amazon-beauty/Beauty.txt"),
             format: "s3rec".into(),

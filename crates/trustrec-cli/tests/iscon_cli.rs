@@ -1,23 +1,10 @@
 //! The `iscon` command contract: results.json keys, report.md, clear errors.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_trustrec"));
-    c.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
-    c
-}
-
-fn run(c: &mut Command) -> (bool, String) {
-    let out = c.output().expect("run trustrec");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
+use common::{bin, run};
 
 /// user, item, time: 12 users x 30 rows over 10 items, a session every 5 rows.
 fn log(dir: &Path) -> PathBuf {

@@ -138,15 +138,17 @@ impl ContextNet {
         );
         let items = self.item_emb.forward(x.items.ids.clone());
         let i = bilstm_last(&self.item_lstm, items, &x.items.lens, device);
-        let [b] = x.users.dims();
-        let h = self.user_emb.weight.dims()[1];
-        let u = self
-            .user_emb
-            .forward(x.users.clone().reshape([b, 1]))
-            .reshape([b, h]);
+        let u = embed_rows(&self.user_emb, &x.users);
         let z = Tensor::cat(vec![l2_normalise(s), l2_normalise(i), l2_normalise(u)], 1);
         self.fc.forward(z)
     }
+}
+
+/// `[b, dim]` rows of `emb` for `[b]` ids.
+fn embed_rows(emb: &Embedding, ids: &Tensor<1, Int>) -> Tensor<2> {
+    let [b] = ids.dims();
+    let h = emb.weight.dims()[1];
+    emb.forward(ids.clone().reshape([b, 1])).reshape([b, h])
 }
 
 /// Item predictor: BiLSTM over [previous session's last item] + items so far, user embedding
@@ -199,15 +201,10 @@ impl ItemNet {
     pub fn forward(&self, x: &ItemInput, device: &Device) -> Tensor<2> {
         let items = self.item_emb.forward(x.items.ids.clone());
         let last = bilstm_last(&self.lstm, items, &x.items.lens, device);
-        let [b] = x.users.dims();
-        let h = self.user_emb.weight.dims()[1];
-        let u = self
-            .user_emb
-            .forward(x.users.clone().reshape([b, 1]))
-            .reshape([b, h]);
+        let u = embed_rows(&self.user_emb, &x.users);
         let mut parts = vec![l2_normalise(u), l2_normalise(last)];
         if let Some(emb) = &self.context_emb {
-            let [_, k] = x.contexts.dims();
+            let [b, k] = x.contexts.dims();
             let c = emb
                 .forward(x.contexts.clone())
                 .reshape([b, k * emb.weight.dims()[1]]);
