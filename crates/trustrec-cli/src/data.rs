@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use trustrec_data::{ColumnMap, Format, InteractionLog, LoadOptions, Loaded, Split, SplitKind};
-use trustrec_models::{ItemFeatures, ModelConfig};
+use trustrec_models::{ItemFeatures, ModelConfig, TextVectors};
 
 use crate::config::DataConfig;
 
@@ -54,6 +54,9 @@ impl Prepared {
     /// Item metadata for the (filtered) log's items, when `model` reads it; a clear error when
     /// it needs metadata the data does not have.
     pub fn features(&self, model: &ModelConfig) -> anyhow::Result<Option<Arc<ItemFeatures>>> {
+        if model.name.needs_text() {
+            return self.text_features().map(Some);
+        }
         if !model.name.needs_features() {
             return Ok(None);
         }
@@ -70,6 +73,33 @@ impl Prepared {
         )
         .with_context(|| format!("model {}", model.name))?;
         Ok(Some(Arc::new(feats)))
+    }
+
+    /// all-MiniLM-L6-v2 vectors of every item's title ("" when it has none), through the disk
+    /// cache `$TRUSTREC_MODELS/embeddings/all-MiniLM-L6-v2.bin`.
+    fn text_features(&self) -> anyhow::Result<Arc<ItemFeatures>> {
+        let n = self.log.n_items().max(self.split.n_items());
+        let titles: Vec<String> = (0..n)
+            .map(|i| self.title(i as u32).unwrap_or("").to_string())
+            .collect();
+        anyhow::ensure!(
+            titles.iter().any(|t| !t.is_empty()),
+            "model unisrec needs item texts, but no item of this data has a title"
+        );
+        let root = trustrec_text::models_dir();
+        let dir = root.join("all-MiniLM-L6-v2");
+        let enc = trustrec_text::SentenceEncoder::load(&dir, &trustrec_models::device(trustrec_models::DEFAULT_BACKEND)?)
+            .with_context(|| "the text encoder is missing: run ../shared/scripts/get-models.sh (or set TRUSTREC_MODELS)")?;
+        let mut cache = trustrec_text::cache::EmbeddingCache::open(
+            &root.join("embeddings/all-MiniLM-L6-v2.bin"),
+            enc.dim(),
+        )?;
+        let data = enc.encode_cached(&titles, &mut cache)?;
+        let text = TextVectors {
+            dim: enc.dim(),
+            data,
+        };
+        Ok(Arc::new(ItemFeatures::text_only(n, text)?))
     }
 
     /// Title of a (filtered-log) dense item id, when the catalog has one.

@@ -1,6 +1,8 @@
 //! `trustrec`: train, evaluate and query sequential recommenders from the command line.
 
 mod bench;
+mod complete;
+mod complete_report;
 mod config;
 mod data;
 mod experiment;
@@ -57,6 +59,8 @@ enum Command {
     },
     /// ISCON (implicit session contexts) with its no-context ablation; writes DIR/results.json.
     Iscon(iscon::IsconArgs),
+    /// Tensor completion (CoSTCo / MLP / CP-ALS) with DAIN or baseline augmentation.
+    Complete(complete::CompleteArgs),
     /// Micro-benchmarks (e.g. `bench backends`: one SASRec training step on each CPU backend).
     Bench(bench::BenchArgs),
 }
@@ -126,6 +130,7 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
         Command::Stabilize(a) => robust::stabilize_cmd(a),
         Command::Experiment { command } => experiment::run(command),
         Command::Iscon(a) => iscon::iscon_cmd(a),
+        Command::Complete(a) => complete::complete_cmd(a),
         Command::Bench(a) => bench::run(a),
     }
 }

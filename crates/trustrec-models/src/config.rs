@@ -23,6 +23,9 @@ pub enum ModelKind {
     M2TRec,
     /// M2TRec's encoder with a next-category head feeding the item head (Oh et al. 2023).
     HierSRec,
+    /// Text-only UniSRec-style model: item vectors from a mixture-of-experts adapter over
+    /// frozen sentence vectors of the item texts (Hou et al. 2022), no item-ID embeddings.
+    UniSRec,
 }
 
 impl ModelKind {
@@ -34,6 +37,11 @@ impl ModelKind {
     /// Whether the model represents items by their metadata (and needs an item catalog).
     pub fn needs_features(self) -> bool {
         matches!(self, Self::M2TRec | Self::HierSRec)
+    }
+
+    /// Whether the model represents items by sentence vectors of their texts.
+    pub fn needs_text(self) -> bool {
+        self == Self::UniSRec
     }
 
     /// Whether the model is a Transformer (heads and layers apply).
@@ -52,8 +60,9 @@ impl FromStr for ModelKind {
             "lstm" => Ok(Self::Lstm),
             "m2trec" => Ok(Self::M2TRec),
             "hiersrec" => Ok(Self::HierSRec),
+            "unisrec" => Ok(Self::UniSRec),
             o => anyhow::bail!(
-                "unknown model '{o}' (expected sasrec, tisasrec, gru4rec, lstm, m2trec or hiersrec)"
+                "unknown model '{o}' (expected sasrec, tisasrec, gru4rec, lstm, m2trec, hiersrec or unisrec)"
             ),
         }
     }
@@ -68,6 +77,7 @@ impl fmt::Display for ModelKind {
             Self::Lstm => "lstm",
             Self::M2TRec => "m2trec",
             Self::HierSRec => "hiersrec",
+            Self::UniSRec => "unisrec",
         })
     }
 }
@@ -104,6 +114,12 @@ pub struct ModelConfig {
     pub sub_weight: f64,
     /// HierSRec: share of the catalogue ranked at inference (items of the top categories).
     pub candidate_share: f64,
+    /// UniSRec: number of linear experts in the text adapter.
+    pub experts: usize,
+    /// UniSRec: softmax temperature of the cosine scores.
+    pub temperature: f64,
+    /// UniSRec: dropout on the text vectors entering the adapter.
+    pub adapter_dropout: f64,
 }
 
 impl Default for ModelConfig {
@@ -124,6 +140,9 @@ impl Default for ModelConfig {
             cat_weight: 1.0,
             sub_weight: 1.0,
             candidate_share: 0.04,
+            experts: 8,
+            temperature: 0.07,
+            adapter_dropout: 0.2,
         }
     }
 }
@@ -137,9 +156,11 @@ impl ModelConfig {
             ..Self::default()
         };
         match name {
-            ModelKind::SasRec | ModelKind::TiSasRec | ModelKind::M2TRec | ModelKind::HierSRec => {
-                base
-            }
+            ModelKind::SasRec
+            | ModelKind::TiSasRec
+            | ModelKind::M2TRec
+            | ModelKind::HierSRec
+            | ModelKind::UniSRec => base,
             ModelKind::Gru4Rec | ModelKind::Lstm => Self {
                 dropout: 0.3,
                 ..base
@@ -163,6 +184,17 @@ impl ModelConfig {
             self.candidate_share > 0.0 && self.candidate_share <= 1.0,
             "model.candidate_share must be in (0, 1], got {}",
             self.candidate_share
+        );
+        anyhow::ensure!(self.experts > 0, "model.experts must be > 0");
+        anyhow::ensure!(
+            self.temperature > 0.0 && self.temperature.is_finite(),
+            "model.temperature must be > 0, got {}",
+            self.temperature
+        );
+        anyhow::ensure!(
+            (0.0..1.0).contains(&self.adapter_dropout),
+            "model.adapter_dropout must be in [0, 1), got {}",
+            self.adapter_dropout
         );
         if self.name.is_attention() {
             anyhow::ensure!(self.layers > 0, "model.layers must be > 0");

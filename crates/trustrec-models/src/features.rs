@@ -7,6 +7,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use trustrec_data::{AttributeField, ItemCatalog};
 
@@ -75,9 +77,40 @@ pub struct ItemFeatures {
     pub sub_offsets: Vec<u32>,
     pub sub_flat: Vec<u32>,
     pub n_sub: usize,
+    /// Fixed sentence vectors of the items' texts, for the text-based models (UniSRec).
+    pub text: Option<Arc<TextVectors>>,
+}
+
+/// Sentence vectors of every item's text, row-major `[n_items, dim]` (an item without text has
+/// the vector of the empty string).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TextVectors {
+    pub dim: usize,
+    pub data: Vec<f32>,
 }
 
 impl ItemFeatures {
+    /// Features that carry only text vectors (no attribute fields; one dummy category).
+    pub fn text_only(n_items: usize, text: TextVectors) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            text.dim > 0 && text.data.len() == n_items * text.dim,
+            "{} text floats for {n_items} items of width {}",
+            text.data.len(),
+            text.dim
+        );
+        Ok(Self {
+            n_items,
+            fields: Vec::new(),
+            category_field: String::new(),
+            category: vec![0; n_items],
+            n_categories: 1,
+            sub_offsets: vec![0; n_items + 1],
+            sub_flat: Vec::new(),
+            n_sub: 1,
+            text: Some(Arc::new(text)),
+        })
+    }
+
     /// Builds features for `n_items` items from `catalog` (keyed by the same dense ids), using
     /// the fields named in `fields` (all when empty) and categories from `category_field`
     /// (default: a field named `class`, `category` or `categories`, else the first used field).
@@ -149,6 +182,7 @@ impl ItemFeatures {
             sub_offsets,
             sub_flat,
             n_sub: cat.values.len().max(1),
+            text: None,
         })
     }
 

@@ -20,13 +20,14 @@ pub mod sasrec;
 pub mod score;
 pub mod tisasrec;
 pub mod train;
+pub mod unisrec;
 
 pub use backend::{BackendKind, DEFAULT_BACKEND, device};
 pub use batch::TrainMode;
 /// The compute device handle (re-exported so callers need not depend on burn).
 pub use burn::tensor::Device;
 pub use config::{LossKind, ModelConfig, ModelKind, TrainConfig};
-pub use features::{CategoryRule, ItemFeatures};
+pub use features::{CategoryRule, ItemFeatures, TextVectors};
 pub use finest::FinestConfig;
 pub use model::Recommender;
 pub use train::{

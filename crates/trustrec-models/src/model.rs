@@ -13,6 +13,7 @@ use crate::m2trec::M2TRec;
 use crate::rnn::{Gru4Rec, LstmRec};
 use crate::sasrec::SasRec;
 use crate::tisasrec::TiSasRec;
+use crate::unisrec::UniSRec;
 
 /// Any trustrec sequential model. Every variant maps an item sequence to a hidden state per
 /// position, turns a state into an item query ([`Recommender::query`], the identity for the
@@ -27,6 +28,7 @@ pub enum Recommender {
     Lstm(LstmRec),
     M2TRec(M2TRec),
     HierSRec(HierSRec),
+    UniSRec(UniSRec),
 }
 
 impl Recommender {
@@ -60,6 +62,7 @@ impl Recommender {
             ModelKind::Lstm => Self::Lstm(LstmRec::new(cfg, n_items, device)),
             ModelKind::M2TRec => Self::M2TRec(M2TRec::new(cfg, feats()?, device)),
             ModelKind::HierSRec => Self::HierSRec(HierSRec::new(cfg, feats()?, device)),
+            ModelKind::UniSRec => Self::UniSRec(UniSRec::new(cfg, feats()?, device)?),
         })
     }
 
@@ -81,6 +84,7 @@ impl Recommender {
             Self::Lstm(m) => m.hidden(input),
             Self::M2TRec(m) => m.hidden(input),
             Self::HierSRec(m) => m.hidden(input),
+            Self::UniSRec(m) => m.hidden(input),
         }
     }
 
@@ -89,6 +93,7 @@ impl Recommender {
         match self {
             Self::M2TRec(m) => m.query(states),
             Self::HierSRec(m) => m.query(states),
+            Self::UniSRec(m) => m.query(states),
             _ => states,
         }
     }
@@ -129,6 +134,7 @@ impl Recommender {
             Self::Lstm(m) => m.item_table(),
             Self::M2TRec(m) => m.item_table(),
             Self::HierSRec(m) => m.item_table(),
+            Self::UniSRec(m) => m.item_table(),
         }
     }
 
@@ -143,6 +149,7 @@ impl Recommender {
             Self::Lstm(m) => last_position(m.hidden(input)),
             Self::M2TRec(m) => m.query(last_position(m.hidden(input))),
             Self::HierSRec(m) => m.query(last_position(m.hidden(input))),
+            Self::UniSRec(m) => m.query(last_position(m.hidden(input))),
         }
     }
 }
