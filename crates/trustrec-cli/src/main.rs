@@ -1,5 +1,6 @@
 //! `trustrec`: train, evaluate and query sequential recommenders from the command line.
 
+mod attack_text;
 mod bench;
 mod complete;
 mod complete_report;
@@ -61,6 +62,8 @@ enum Command {
     Iscon(iscon::IsconArgs),
     /// Tensor completion (CoSTCo / MLP / CP-ALS) with DAIN or baseline augmentation.
     Complete(complete::CompleteArgs),
+    /// Rewrite target items' texts to push them up a text-aware recommender, and measure it.
+    AttackText(attack_text::AttackTextArgs),
     /// Micro-benchmarks (e.g. `bench backends`: one SASRec training step on each CPU backend).
     Bench(bench::BenchArgs),
 }
@@ -131,6 +134,7 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
         Command::Experiment { command } => experiment::run(command),
         Command::Iscon(a) => iscon::iscon_cmd(a),
         Command::Complete(a) => complete::complete_cmd(a),
+        Command::AttackText(a) => attack_text::attack_text_cmd(a),
         Command::Bench(a) => bench::run(a),
     }
 }

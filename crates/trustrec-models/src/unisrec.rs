@@ -105,6 +105,12 @@ impl UniSRec {
         unit_rows(s).div_scalar(self.temperature)
     }
 
+    /// Unit item vectors the model gives texts with sentence vectors `text` (`[k, text_dim]`):
+    /// how a rewritten description would be scored.
+    pub fn item_vectors(&self, text: Tensor<2>) -> Tensor<2> {
+        unit_rows(self.adapt(text))
+    }
+
     /// The frozen `[n_items, text_dim]` sentence vectors.
     pub fn text_table(&self) -> Tensor<2> {
         self.text.val()

@@ -1,0 +1,239 @@
+//! The search attack: greedy word-level edits (substitute, insert, delete) of a target's text,
+//! each round proposing edits with words from the catalogue vocabulary, keeping only rewrites
+//! whose sentence vector stays within a cosine floor of the original and whose length stays
+//! bounded, and taking the rewrite that lowers the target's average rank the most.
+
+use std::collections::{HashMap, HashSet};
+
+use rand::distributions::{Distribution, WeightedIndex};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::victim::{Standing, Victim};
+
+/// Words the search may insert or substitute, with sampling weights.
+pub struct Vocabulary {
+    pub words: Vec<String>,
+    dist: WeightedIndex<f64>,
+}
+
+impl Vocabulary {
+    /// Whitespace tokens of `texts` seen at least `min_count` times, weighted by their count
+    /// plus `boost` times their count in `favoured` (e.g. titles the victim already ranks
+    /// high, whose words it associates with high scores).
+    pub fn from_texts(
+        texts: &[&str],
+        favoured: &[&str],
+        min_count: usize,
+        boost: f64,
+    ) -> anyhow::Result<Self> {
+        let mut counts: HashMap<&str, (usize, usize)> = HashMap::new();
+        for t in texts {
+            for w in t.split_whitespace() {
+                counts.entry(w).or_default().0 += 1;
+            }
+        }
+        for t in favoured {
+            for w in t.split_whitespace() {
+                counts.entry(w).or_default().1 += 1;
+            }
+        }
+        let mut words: Vec<(&str, f64)> = counts
+            .into_iter()
+            .filter(|(w, (n, _))| *n >= min_count && w.chars().any(char::is_alphanumeric))
+            .map(|(w, (n, f))| (w, n as f64 + boost * f as f64))
+            .collect();
+        words.sort_by(|a, b| a.0.cmp(b.0));
+        anyhow::ensure!(!words.is_empty(), "the vocabulary is empty");
+        let dist = WeightedIndex::new(words.iter().map(|w| w.1))?;
+        Ok(Self {
+            words: words.into_iter().map(|w| w.0.to_string()).collect(),
+            dist,
+        })
+    }
+
+    fn sample(&self, rng: &mut ChaCha8Rng) -> &str {
+        &self.words[self.dist.sample(rng)]
+    }
+}
+
+/// Search settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchConfig {
+    /// Rounds of edits (each accepted round changes one word).
+    pub max_steps: usize,
+    /// Rewrites proposed per round.
+    pub proposals: usize,
+    /// Minimum cosine between the sentence vectors of the original and the rewrite.
+    pub min_similarity: f64,
+    /// Words a rewrite may add to the original's length.
+    pub max_extra_words: usize,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        Self {
+            max_steps: 6,
+            proposals: 48,
+            min_similarity: 0.8,
+            max_extra_words: 3,
+        }
+    }
+}
+
+/// One word-level edit.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum Edit {
+    Substitute { at: usize, word: String },
+    Insert { at: usize, word: String },
+    Delete { at: usize },
+}
+
+impl Edit {
+    fn apply(&self, words: &[String]) -> Vec<String> {
+        let mut w = words.to_vec();
+        match self {
+            Self::Substitute { at, word } => w[*at] = word.clone(),
+            Self::Insert { at, word } => w.insert(*at, word.clone()),
+            Self::Delete { at } => {
+                w.remove(*at);
+            }
+        }
+        w
+    }
+}
+
+/// What the search did to one target.
+#[derive(Clone, Debug, Serialize)]
+pub struct SearchOutcome {
+    pub item: u32,
+    pub original: String,
+    pub rewritten: String,
+    pub before: Standing,
+    pub after: Standing,
+    /// Cosine of the sentence vectors of original and rewrite.
+    pub similarity: f64,
+    pub edits: Vec<Edit>,
+    /// Rewrites scored by the victim (after the similarity and length filters).
+    pub evaluated: usize,
+    /// Rewrites proposed in total.
+    pub proposed: usize,
+}
+
+fn better(a: &Standing, b: &Standing) -> bool {
+    a.avg_rank < b.avg_rank || (a.avg_rank == b.avg_rank && a.mean_score > b.mean_score)
+}
+
+/// Unit sentence vectors of texts (`[k, text_dim]`).
+pub type Encode<'a> = dyn Fn(&[String]) -> anyhow::Result<Vec<f32>> + 'a;
+/// The victim's item vectors for sentence vectors (`[k, text_dim]` -> `[k, dim]`).
+pub type ToItem<'a> = dyn Fn(&[f32]) -> anyhow::Result<Vec<f32>> + 'a;
+
+/// Greedy edit search on `item`'s text `original` (see the module doc). Deterministic for a seed.
+#[allow(clippy::too_many_arguments)]
+pub fn search_target(
+    item: u32,
+    original: &str,
+    victim: &Victim,
+    vocab: &Vocabulary,
+    cfg: &SearchConfig,
+    seed: u64,
+    encode: &Encode,
+    to_item: &ToItem,
+) -> anyhow::Result<SearchOutcome> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (item as u64).wrapping_mul(0x9E37_79B9));
+    let orig_vec = encode(&[original.to_string()])?;
+    let text_dim = orig_vec.len();
+    let own = victim
+        .vector(item)
+        .ok_or_else(|| anyhow::anyhow!("item {item} is not a candidate"))?;
+    let before = victim.standing(item, own);
+    let orig_words: Vec<String> = original.split_whitespace().map(str::to_string).collect();
+    let max_len = orig_words.len() + cfg.max_extra_words;
+    let mut words = orig_words.clone();
+    let (mut best, mut best_sim) = (before, 1.0);
+    let mut edits = Vec::new();
+    let (mut evaluated, mut proposed) = (0, 0);
+    let mut tried: HashSet<String> = HashSet::from([original.to_string()]);
+    for _ in 0..cfg.max_steps {
+        let mut props: Vec<(Edit, String)> = Vec::new();
+        for _ in 0..cfg.proposals * 3 {
+            if props.len() == cfg.proposals {
+                break;
+            }
+            let n = words.len();
+            let op = rng.gen_range(0..3);
+            let edit = match op {
+                0 if n > 0 => Edit::Substitute {
+                    at: rng.gen_range(0..n),
+                    word: vocab.sample(&mut rng).to_string(),
+                },
+                2 if n > 1 => Edit::Delete {
+                    at: rng.gen_range(0..n),
+                },
+                _ if n < max_len => Edit::Insert {
+                    at: rng.gen_range(0..=n),
+                    word: vocab.sample(&mut rng).to_string(),
+                },
+                _ => continue,
+            };
+            let text = edit.apply(&words).join(" ");
+            if tried.insert(text.clone()) {
+                props.push((edit, text));
+            }
+        }
+        if props.is_empty() {
+            break;
+        }
+        proposed += props.len();
+        let texts: Vec<String> = props.iter().map(|p| p.1.clone()).collect();
+        let vecs = encode(&texts)?;
+        let mut keep = Vec::new();
+        let mut kept_vecs = Vec::new();
+        for (i, v) in vecs.chunks(text_dim).enumerate() {
+            let sim: f64 = v
+                .iter()
+                .zip(&orig_vec)
+                .map(|(a, b)| *a as f64 * *b as f64)
+                .sum();
+            if sim >= cfg.min_similarity {
+                keep.push((i, sim));
+                kept_vecs.extend_from_slice(v);
+            }
+        }
+        if keep.is_empty() {
+            continue;
+        }
+        evaluated += keep.len();
+        let items = to_item(&kept_vecs)?;
+        let dim = items.len() / keep.len();
+        let mut round: Option<(usize, f64, Standing)> = None;
+        for ((i, sim), v) in keep.iter().zip(items.chunks(dim)) {
+            let s = victim.standing(item, v);
+            if round.as_ref().is_none_or(|r| better(&s, &r.2)) {
+                round = Some((*i, *sim, s));
+            }
+        }
+        match round {
+            Some((i, sim, s)) if better(&s, &best) => {
+                words = props[i].0.apply(&words);
+                edits.push(props[i].0.clone());
+                best = s;
+                best_sim = sim;
+            }
+            _ => {}
+        }
+    }
+    Ok(SearchOutcome {
+        item,
+        original: original.to_string(),
+        rewritten: words.join(" "),
+        before,
+        after: best,
+        similarity: best_sim,
+        edits,
+        evaluated,
+        proposed,
+    })
+}

@@ -1,0 +1,163 @@
+//! The attack's parts against known answers: hand-computed BLEU, victim ranks against brute
+//! force, the seeded protocol, and the search on a toy text space where one word is known to
+//! raise the target.
+
+use std::collections::HashMap;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use trustrec_attack::bleu::bleu;
+use trustrec_attack::{SearchConfig, Victim, Vocabulary, choose_protocol, search_target};
+
+#[test]
+fn bleu_matches_hand_computed_values() {
+    assert_eq!(bleu("the cat sat down", "the cat sat down"), 1.0);
+    // p1 = 3/4, p2 = (1+1)/(3+1), p3 = (0+1)/(2+1), p4 = (0+1)/(1+1): product 1/16, BLEU 0.5.
+    assert!((bleu("the cat sat down", "the dog sat down") - 0.5).abs() < 1e-12);
+    // Shorter candidate: p1 = p2 = 1, the empty 3- and 4-gram counts smooth to 1/1, so BLEU is
+    // the brevity penalty exp(1 - 4/2).
+    let b = bleu("the cat sat down", "the cat");
+    assert!((b - (1.0f64 - 2.0).exp()).abs() < 1e-12, "{b}");
+    assert_eq!(bleu("a b", "x y"), 0.0);
+}
+
+fn random_victim(users: usize, cands: usize, dim: usize, seed: u64) -> Victim {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let q: Vec<f32> = (0..users * dim).map(|_| rng.gen_range(-1.0..1.0)).collect();
+    let v: Vec<f32> = (0..cands * dim).map(|_| rng.gen_range(-1.0..1.0)).collect();
+    Victim::new(dim, q, (0..cands as u32).map(|c| c * 3).collect(), v).unwrap()
+}
+
+#[test]
+fn victim_ranks_match_brute_force() {
+    let (users, cands, dim) = (40, 30, 5);
+    let victim = random_victim(users, cands, dim, 1);
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    for target in [0u32, 27, 87] {
+        let slot = (target / 3) as usize;
+        let new: Vec<f32> = (0..dim).map(|_| rng.gen_range(-1.0..1.0)).collect();
+        let s = victim.standing(target, &new);
+        let (mut rank, mut top) = (0.0, 0.0);
+        for u in 0..users {
+            let q = &victim.queries[u * dim..(u + 1) * dim];
+            let dot = |v: &[f32]| -> f32 { v.iter().zip(q).map(|(a, b)| a * b).sum() };
+            let mine = dot(&new);
+            let r = 1
+                + (0..cands)
+                    .filter(|&c| c != slot && dot(&victim.cand_vecs[c * dim..(c + 1) * dim]) > mine)
+                    .count();
+            rank += r as f64;
+            top += (r <= 20) as u8 as f64;
+        }
+        assert!(
+            (s.avg_rank - rank / users as f64).abs() < 1e-9,
+            "{} vs {}",
+            s.avg_rank,
+            rank / users as f64
+        );
+        assert!((s.top20 - top / users as f64).abs() < 1e-9);
+    }
+    // Precision@20 with every candidate in the set is 1; with none it is 0.
+    let all: Vec<u32> = victim.candidates.clone();
+    assert_eq!(victim.precision_at_20(&all, &HashMap::new()), 1.0);
+    assert_eq!(victim.precision_at_20(&[], &HashMap::new()), 0.0);
+}
+
+#[test]
+fn protocol_is_seeded_and_sized_as_asked() {
+    let items: Vec<u32> = (0..1000).collect();
+    let p = choose_protocol(&items, 0.01, 0.1, 5).unwrap();
+    assert_eq!(p.targets.len(), 10);
+    assert_eq!(p.candidates.len(), 10 + 99);
+    assert!(
+        p.targets
+            .iter()
+            .all(|t| p.candidates.binary_search(t).is_ok())
+    );
+    assert_eq!(choose_protocol(&items, 0.01, 0.1, 5).unwrap(), p);
+    assert_ne!(
+        choose_protocol(&items, 0.01, 0.1, 6).unwrap().targets,
+        p.targets
+    );
+    assert!(choose_protocol(&items, 0.0, 0.1, 5).is_err());
+}
+
+/// Toy text space: a text's vector counts its words in 4 buckets (normalised). Users all like
+/// bucket 0, which only the word "deluxe" fills: the search must find and insert it.
+#[test]
+fn search_finds_the_word_the_victim_likes_and_keeps_the_floor() {
+    let bucket = |w: &str| match w {
+        "deluxe" => 0,
+        "game" | "edition" => 1,
+        "mario" | "kart" => 2,
+        _ => 3,
+    };
+    let encode = |texts: &[String]| -> anyhow::Result<Vec<f32>> {
+        Ok(texts
+            .iter()
+            .flat_map(|t| {
+                let mut v = [0.05f32; 4];
+                for w in t.split_whitespace() {
+                    v[bucket(w)] += 1.0;
+                }
+                let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+                v.map(|x| x / n)
+            })
+            .collect())
+    };
+    let to_item = |v: &[f32]| -> anyhow::Result<Vec<f32>> { Ok(v.to_vec()) };
+    let titles = [
+        "mario kart",
+        "mario game",
+        "game edition",
+        "kart edition",
+        "deluxe",
+    ];
+    let text_vecs = encode(&titles.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+    let queries: Vec<f32> = (0..10)
+        .flat_map(|u| [1.0, 0.1 * u as f32, 0.0, 0.0])
+        .collect();
+    let victim = Victim::new(4, queries, (0..5).collect(), text_vecs).unwrap();
+    let vocab = Vocabulary::from_texts(&titles, &[], 1, 0.0).unwrap();
+    let cfg = SearchConfig {
+        max_steps: 3,
+        proposals: 20,
+        min_similarity: 0.5,
+        max_extra_words: 1,
+    };
+    let out = search_target(0, "mario kart", &victim, &vocab, &cfg, 1, &encode, &to_item).unwrap();
+    assert!(
+        out.rewritten.split_whitespace().any(|w| w == "deluxe"),
+        "{}",
+        out.rewritten
+    );
+    assert!(out.after.avg_rank < out.before.avg_rank);
+    assert!(out.similarity >= 0.5);
+    assert!(out.rewritten.split_whitespace().count() <= 3);
+    let again =
+        search_target(0, "mario kart", &victim, &vocab, &cfg, 1, &encode, &to_item).unwrap();
+    assert_eq!(
+        again.rewritten, out.rewritten,
+        "same seed, different rewrite"
+    );
+    // An impossible floor keeps the original.
+    let strict = SearchConfig {
+        min_similarity: 1.01,
+        ..cfg
+    };
+    let kept = search_target(
+        0,
+        "mario kart",
+        &victim,
+        &vocab,
+        &strict,
+        1,
+        &encode,
+        &to_item,
+    )
+    .unwrap();
+    assert_eq!(
+        (kept.rewritten.as_str(), kept.after),
+        ("mario kart", kept.before)
+    );
+}

@@ -1,0 +1,322 @@
+//! `trustrec attack-text`: rewrite the texts of target items to push them up a text-aware
+//! recommender (UniSRec-style) and measure it: ranks, top-20 precision, scores, similarity,
+//! length and BLEU; writes DIR/results.json and DIR/report.md.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, bail, ensure};
+use burn::tensor::{Tensor, TensorData};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde_json::json;
+use trustrec_attack::bleu::bleu;
+use trustrec_attack::{SearchConfig, Victim, Vocabulary, choose_protocol, search_target};
+use trustrec_models::Recommender;
+use trustrec_models::checkpoint::write_bytes_atomic;
+use trustrec_models::score::embed_cases;
+
+use crate::robust::write_json;
+use crate::run::{RunFlags, load_run, resolve, train_run};
+
+#[derive(Args)]
+pub struct AttackTextArgs {
+    /// Victim training flags (`--data`, `--format`, `--epochs`, `--batch-size`, ...; model
+    /// unisrec). Ignored with `--victim`.
+    #[command(flatten)]
+    pub flags: RunFlags,
+    /// search | icl
+    #[arg(long, default_value = "search")]
+    pub attack: String,
+    /// Share of the items attacked, e.g. 1% or 0.01.
+    #[arg(long, default_value = "1%")]
+    pub targets: String,
+    /// Share of the other items that compete with the targets, e.g. 10%.
+    #[arg(long, default_value = "10%")]
+    pub candidates: String,
+    /// A trained `trustrec train --model unisrec` run to attack; without it one is trained
+    /// (or resumed) in DIR/victim.
+    #[arg(long)]
+    pub victim: Option<PathBuf>,
+    /// Test users the targets are ranked for (seeded sample; 0 = all).
+    #[arg(long, default_value_t = 2000)]
+    pub users: usize,
+    /// Edit rounds per target.
+    #[arg(long, default_value_t = 6)]
+    pub steps: usize,
+    /// Rewrites proposed per round.
+    #[arg(long, default_value_t = 48)]
+    pub proposals: usize,
+    /// Minimum MiniLM cosine between original and rewritten text.
+    #[arg(long, default_value_t = 0.8)]
+    pub min_similarity: f64,
+    /// Words a rewrite may add.
+    #[arg(long, default_value_t = 3)]
+    pub max_extra_words: usize,
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `"1%"` or `"0.01"` as a fraction in (0, 1].
+fn share(s: &str) -> anyhow::Result<f64> {
+    let v = match s.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|x| x / 100.0),
+        None => s.trim().parse::<f64>(),
+    }
+    .with_context(|| format!("'{s}' is not a share like 1% or 0.01"))?;
+    ensure!(v > 0.0 && v <= 1.0, "share {s} must be in (0, 100%]");
+    Ok(v)
+}
+
+pub fn attack_text_cmd(a: AttackTextArgs) -> anyhow::Result<()> {
+    let t0 = Instant::now();
+    match a.attack.as_str() {
+        "search" => {}
+        "icl" => {
+            bail!("the in-context (SmolLM2) attack is not implemented yet; use --attack search")
+        }
+        o => bail!("unknown attack '{o}' (expected search or icl)"),
+    }
+    let (target_share, other_share) = (share(&a.targets)?, share(&a.candidates)?);
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    let victim_dir = match &a.victim {
+        Some(d) => d.clone(),
+        None => {
+            let mut flags = a.flags.clone();
+            flags.model = flags.model.or(Some("unisrec".into()));
+            flags.format = flags.format.or(Some("llmrank".into()));
+            let cfg = resolve(&flags)?;
+            let dir = a.out.join("victim");
+            if !dir.join("results.json").exists() {
+                train_run(&cfg, &dir, true, true)?;
+            }
+            dir
+        }
+    };
+    let (cfg, prep, model, device) = load_run(&victim_dir)?;
+    let Recommender::UniSRec(uni) = &model else {
+        bail!(
+            "the victim in {} is {}, not unisrec (text-aware)",
+            victim_dir.display(),
+            cfg.model.name
+        );
+    };
+    let seed = cfg.seed;
+    let n_items = uni.text_table().dims()[0];
+    let titles: Vec<String> = (0..n_items)
+        .map(|i| prep.title(i as u32).unwrap_or("").to_string())
+        .collect();
+    let items: Vec<u32> = (0..n_items as u32)
+        .filter(|&i| !titles[i as usize].is_empty())
+        .collect();
+    let protocol = choose_protocol(&items, target_share, other_share, seed)?;
+    // Users: a seeded sample of the test cases.
+    let mut cases = prep.split.test.clone();
+    cases.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0x05E7_5A3E));
+    if a.users > 0 {
+        cases.truncate(a.users);
+    }
+    let emb = embed_cases(&model, &prep.split, &cases, cfg.model.max_len, 256, &device)?;
+    let d = emb.dim;
+    let cand_vecs: Vec<f32> = protocol
+        .candidates
+        .iter()
+        .flat_map(|&c| emb.items[c as usize * d..(c as usize + 1) * d].to_vec())
+        .collect();
+    let victim = Victim::new(
+        d,
+        emb.queries.clone(),
+        protocol.candidates.clone(),
+        cand_vecs,
+    )?;
+    let mut enc = trustrec_text::SentenceEncoder::load(
+        &trustrec_text::models_dir().join("all-MiniLM-L6-v2"),
+        &device,
+    )
+    .context("the text encoder is missing: run ../shared/scripts/get-models.sh")?;
+    // Small batches: a round's proposals then spread over the cores.
+    enc.batch = 16;
+    // Vocabulary: catalogue words, favouring those of the titles the victim already ranks high.
+    let mut favoured = Vec::new();
+    for q in emb.queries.chunks(d).take(500) {
+        let mut s: Vec<(f32, u32)> = protocol
+            .candidates
+            .iter()
+            .map(|&c| {
+                (
+                    emb.items[c as usize * d..(c as usize + 1) * d]
+                        .iter()
+                        .zip(q)
+                        .map(|(x, y)| x * y)
+                        .sum(),
+                    c,
+                )
+            })
+            .collect();
+        s.select_nth_unstable_by(9, |x, y| y.0.total_cmp(&x.0));
+        favoured.extend(s[..10].iter().map(|&(_, c)| titles[c as usize].as_str()));
+    }
+    let all: Vec<&str> = titles.iter().map(String::as_str).collect();
+    let vocab = Vocabulary::from_texts(&all, &favoured, 3, 5.0)?;
+    let scfg = SearchConfig {
+        max_steps: a.steps,
+        proposals: a.proposals,
+        min_similarity: a.min_similarity,
+        max_extra_words: a.max_extra_words,
+    };
+    let encode = |t: &[String]| enc.encode(t);
+    let to_item = |v: &[f32]| -> anyhow::Result<Vec<f32>> {
+        let k = v.len() / enc.dim();
+        let x = Tensor::<2>::from_data(TensorData::new(v.to_vec(), [k, enc.dim()]), &device);
+        uni.item_vectors(x)
+            .into_data()
+            .try_into_vec::<f32>()
+            .map_err(|e| anyhow::anyhow!("reading item vectors: {e:?}"))
+    };
+    let bar = ProgressBar::new(protocol.targets.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("attacking {bar:40} {pos}/{len} targets ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let t_attack = Instant::now();
+    let mut outcomes = Vec::new();
+    for &t in &protocol.targets {
+        outcomes.push(search_target(
+            t,
+            &titles[t as usize],
+            &victim,
+            &vocab,
+            &scfg,
+            seed,
+            &encode,
+            &to_item,
+        )?);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let attack_seconds = t_attack.elapsed().as_secs_f64();
+    // Everything rewritten at once, for top-20 precision.
+    let rewritten: Vec<String> = outcomes.iter().map(|o| o.rewritten.clone()).collect();
+    let new_vecs = to_item(&enc.encode(&rewritten)?)?;
+    let replaced: HashMap<u32, Vec<f32>> = protocol
+        .targets
+        .iter()
+        .zip(new_vecs.chunks(d))
+        .map(|(&t, v)| (t, v.to_vec()))
+        .collect();
+    let p_before = victim.precision_at_20(&protocol.targets, &HashMap::new());
+    let p_after = victim.precision_at_20(&protocol.targets, &replaced);
+    let n = outcomes.len() as f64;
+    let mean = |f: &dyn Fn(&trustrec_attack::SearchOutcome) -> f64| {
+        outcomes.iter().map(f).sum::<f64>() / n
+    };
+    let words = |s: &str| s.split_whitespace().count() as f64;
+    let before_rank = mean(&|o| o.before.avg_rank);
+    let after_rank = mean(&|o| o.after.avg_rank);
+    let targets: Vec<serde_json::Value> = outcomes
+        .iter()
+        .map(|o| json!({
+            "item": prep.log.item_ids.original(o.item), "original": o.original, "rewritten": o.rewritten,
+            "rank_before": o.before.avg_rank, "rank_after": o.after.avg_rank,
+            "score_before": o.before.mean_score, "score_after": o.after.mean_score,
+            "top20_before": o.before.top20, "top20_after": o.after.top20,
+            "similarity": o.similarity, "bleu": bleu(&o.original, &o.rewritten),
+            "edits": o.edits, "proposed": o.proposed, "evaluated": o.evaluated,
+        }))
+        .collect();
+    let victim_results: serde_json::Value = std::fs::read(victim_dir.join("results.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(serde_json::Value::Null);
+    let results = json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "data": {"path": cfg.data.path, "hash": prep.loaded.source.hash},
+        "victim": {"run": victim_dir, "model": cfg.model.name.to_string(), "seed": seed,
+                   "test": victim_results["metrics"]["test"]},
+        "config": {"attack": a.attack, "targets": a.targets, "candidates": a.candidates,
+                   "users": cases.len(), "search": scfg, "vocabulary": vocab.words.len()},
+        "protocol": {"n_targets": protocol.targets.len(), "n_candidates": protocol.candidates.len()},
+        "before": {"avg_rank": before_rank, "precision_at_20": p_before,
+                   "mean_score": mean(&|o| o.before.mean_score), "length": mean(&|o| words(&o.original))},
+        "after": {"avg_rank": after_rank, "precision_at_20": p_after,
+                  "mean_score": mean(&|o| o.after.mean_score), "similarity": mean(&|o| o.similarity),
+                  "length": mean(&|o| words(&o.rewritten)), "bleu": mean(&|o| bleu(&o.original, &o.rewritten)),
+                  "rank_reduction": 1.0 - after_rank / before_rank},
+        "timing": {"attack_seconds": attack_seconds, "seconds_per_target": attack_seconds / n,
+                   "total_seconds": t0.elapsed().as_secs_f64()},
+        "targets": targets,
+    });
+    write_json(&a.out.join("results.json"), &results)?;
+    write_bytes_atomic(&a.out.join("report.md"), report(&results).as_bytes())?;
+    println!(
+        "average target rank {before_rank:.1} -> {after_rank:.1} ({:.1}% lower), similarity {:.3}: {}",
+        100.0 * (1.0 - after_rank / before_rank),
+        results["after"]["similarity"].as_f64().unwrap_or(f64::NAN),
+        a.out.join("results.json").display()
+    );
+    Ok(())
+}
+
+fn report(r: &serde_json::Value) -> String {
+    let mut s = String::new();
+    let f = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
+    let _ = writeln!(
+        s,
+        "# Text rewriting attack ({})\n",
+        r["config"]["attack"].as_str().unwrap_or("?")
+    );
+    let _ = writeln!(
+        s,
+        "Victim `{}` ({}); {} targets among {} candidates, ranked for {} test users.\n",
+        r["victim"]["model"].as_str().unwrap_or("?"),
+        r["victim"]["run"].as_str().unwrap_or("?"),
+        r["protocol"]["n_targets"],
+        r["protocol"]["n_candidates"],
+        r["config"]["users"]
+    );
+    let (b, a) = (&r["before"], &r["after"]);
+    let _ = writeln!(
+        s,
+        "| | avg rank | precision@20 | mean score | length | similarity | BLEU |\n|---|---|---|---|---|---|---|"
+    );
+    let _ = writeln!(
+        s,
+        "| before | {:.1} | {:.4} | {:.3} | {:.1} | 1 | 1 |",
+        f(&b["avg_rank"]),
+        f(&b["precision_at_20"]),
+        f(&b["mean_score"]),
+        f(&b["length"])
+    );
+    let _ = writeln!(
+        s,
+        "| after | {:.1} | {:.4} | {:.3} | {:.1} | {:.3} | {:.3} |\n",
+        f(&a["avg_rank"]),
+        f(&a["precision_at_20"]),
+        f(&a["mean_score"]),
+        f(&a["length"]),
+        f(&a["similarity"]),
+        f(&a["bleu"])
+    );
+    let _ = writeln!(
+        s,
+        "| item | rank before | rank after | similarity | original | rewritten |\n|---|---|---|---|---|---|"
+    );
+    for t in r["targets"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            s,
+            "| {} | {:.1} | {:.1} | {:.3} | {} | {} |",
+            t["item"].as_str().unwrap_or("?"),
+            f(&t["rank_before"]),
+            f(&t["rank_after"]),
+            f(&t["similarity"]),
+            t["original"].as_str().unwrap_or("").replace('|', "\\|"),
+            t["rewritten"].as_str().unwrap_or("").replace('|', "\\|"),
+        );
+    }
+    s
+}

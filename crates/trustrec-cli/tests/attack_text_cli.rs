@@ -1,0 +1,96 @@
+//! `trustrec attack-text` end to end on the embedded ml-100k (movie titles as item texts): the
+//! results contract, per-target guarantees of the search (never worse, similarity floor kept)
+//! and clear errors. Needs the MiniLM model from ../shared/scripts/get-models.sh; skipped (with
+//! the reason printed) without it.
+
+mod common;
+
+use common::{bin, json, run};
+
+fn have_minilm() -> bool {
+    let dir = trustrec_models_dir().join("all-MiniLM-L6-v2/model.safetensors");
+    if !dir.exists() {
+        println!(
+            "skipped: {} is absent (run ../shared/scripts/get-models.sh)",
+            dir.display()
+        );
+    }
+    dir.exists()
+}
+
+fn trustrec_models_dir() -> std::path::PathBuf {
+    match std::env::var_os("TRUSTREC_MODELS") {
+        Some(p) => p.into(),
+        None => std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+            .join(".cache/trustrec/models"),
+    }
+}
+
+#[test]
+fn real_minilm_search_attack_on_embedded_ml100k_keeps_its_contract() {
+    if !have_minilm() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, text) = run(bin()
+        .args([
+            "attack-text",
+            "--data",
+            "data/ml-100k",
+            "--format",
+            "recbole",
+            "--model",
+            "unisrec",
+        ])
+        .args([
+            "--epochs",
+            "1",
+            "--batch-size",
+            "256",
+            "--attack",
+            "search",
+            "--targets",
+            "1%",
+            "--seed",
+            "3",
+        ])
+        .args([
+            "--users",
+            "200",
+            "--steps",
+            "2",
+            "--proposals",
+            "16",
+            "--out",
+        ])
+        .arg(dir.path()));
+    assert!(ok, "{text}");
+    let r = json(&dir.path().join("results.json"));
+    let (before, after) = (
+        r["before"]["avg_rank"].as_f64().unwrap(),
+        r["after"]["avg_rank"].as_f64().unwrap(),
+    );
+    assert!(
+        after <= before,
+        "the search made targets worse: {before} -> {after}"
+    );
+    let targets = r["targets"].as_array().unwrap();
+    // 1% of the 1682 titled movies.
+    assert_eq!(targets.len(), 17);
+    for t in targets {
+        assert!(t["rank_after"].as_f64().unwrap() <= t["rank_before"].as_f64().unwrap());
+        assert!(t["similarity"].as_f64().unwrap() >= 0.8, "{t}");
+        assert!(!t["original"].as_str().unwrap().is_empty());
+    }
+    assert!(r["after"]["similarity"].as_f64().unwrap() >= 0.8);
+    assert!(
+        std::fs::read_to_string(dir.path().join("report.md"))
+            .unwrap()
+            .contains("| before |")
+    );
+    // The victim is reused, and the in-context attack says it is not there yet.
+    let (ok, text) = run(bin()
+        .args(["attack-text", "--attack", "icl", "--out"])
+        .arg(dir.path()));
+    assert!(!ok && text.contains("not implemented"), "{text}");
+}
