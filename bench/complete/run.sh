@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # DAIN vs augmentation baselines on real tensors, 3 seeds each, plus CP-ALS, and the scaling
-# run. Usage: bench/complete/run.sh [TRUSTREC_BINARY] [group]   (group: a | b | cp | scaling | all)
+# run. Usage: bench/complete/run.sh [TRUSTREC_BINARY] [group]   (group: a | b | costco | cp | scaling | ablation | all)
 # Results land in bench/results/complete/<tensor>/ (results.json, report.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,6 +24,7 @@ run() { # name model [extra...]
 }
 case $GROUP in a|all) for t in il2 covid19 birmingham; do run $t mlp "${COMMON[@]}"; done ;; esac
 case $GROUP in b|all) for t in ml100k-month kinetic-10pct wikipedia-day; do run $t mlp "${COMMON[@]}"; done ;; esac
+case $GROUP in costco|all) for t in il2 covid19 birmingham kinetic-10pct; do run $t costco "${COMMON[@]}"; done ;; esac
 case $GROUP in cp|all) for t in "${!ARGS[@]}"; do run $t cp --seeds 1,2,3 --max-epochs 150 --patience 10; done ;; esac
 case $GROUP in scaling|all)
   "$BIN" complete --data $S/jodie/foursquare.tsv --format jodie --value log-count --time-bin day \

@@ -7,6 +7,7 @@
 //! same search runs against any text-aware model.
 
 pub mod bleu;
+pub mod detect;
 pub mod protocol;
 pub mod search;
 pub mod victim;

@@ -107,6 +107,27 @@ impl Victim {
         }
     }
 
+    /// Mean score over users of every candidate, with some vectors `replaced`.
+    pub fn mean_scores(&self, replaced: &std::collections::HashMap<u32, Vec<f32>>) -> Vec<f64> {
+        let u = self.n_users().max(1) as f64;
+        self.candidates
+            .par_iter()
+            .enumerate()
+            .map(|(s, c)| {
+                let v = replaced
+                    .get(c)
+                    .map_or(&self.cand_vecs[s * self.dim..(s + 1) * self.dim], |v| {
+                        v.as_slice()
+                    });
+                self.queries
+                    .chunks(self.dim)
+                    .map(|q| dot(q, v) as f64)
+                    .sum::<f64>()
+                    / u
+            })
+            .collect()
+    }
+
     /// Mean over users of the share of the top-20 candidates that are in `set`, when the vectors
     /// of some candidates are replaced by `replaced` (item -> vector).
     pub fn precision_at_20(

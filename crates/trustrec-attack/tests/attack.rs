@@ -161,3 +161,32 @@ fn search_finds_the_word_the_victim_likes_and_keeps_the_floor() {
         ("mario kart", kept.before)
     );
 }
+
+#[test]
+fn detectors_score_by_hand() {
+    use trustrec_attack::detect::{auc, detect, max_word_repeat};
+    assert_eq!(
+        auc(&[0.1, 0.3, 0.35, 0.8], &[false, true, false, true]),
+        0.75
+    );
+    assert_eq!(auc(&[1.0, 1.0], &[true, false]), 0.5);
+    assert_eq!(max_word_repeat("The Movie, the movie THE"), 3);
+    // Scores rise with popularity except item 3, boosted far above its (zero) popularity.
+    let counts = [100, 50, 20, 0, 10, 5, 80, 30];
+    let scores: Vec<f64> = counts
+        .iter()
+        .map(|&c| (c as f64).ln_1p())
+        .collect::<Vec<_>>();
+    let mut scores = scores;
+    scores[3] = 9.0;
+    let texts: Vec<String> = ["a", "b", "c", "d", "e f e e", "g", "h", "i"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let rewritten = [false, false, false, true, true, false, false, false];
+    let d = detect(&scores, &counts, &texts, &rewritten, 2.0);
+    assert_eq!((d[0].flagged, d[0].true_positives), (1, 1));
+    assert_eq!((d[0].precision, d[0].recall), (1.0, 0.5));
+    assert_eq!((d[1].flagged, d[1].true_positives), (1, 1));
+    assert_eq!((d[2].recall, d[2].precision), (1.0, 1.0));
+}

@@ -58,6 +58,17 @@ pub struct AttackTextArgs {
     /// Words a rewrite may add.
     #[arg(long, default_value_t = 3)]
     pub max_extra_words: usize,
+    /// Defence side: also measure how far `--audit-items` untouched candidates can move under
+    /// `--audit-steps` edits (a robustness score per item).
+    #[arg(long)]
+    pub audit: bool,
+    #[arg(long, default_value_t = 100)]
+    pub audit_items: usize,
+    #[arg(long, default_value_t = 2)]
+    pub audit_steps: usize,
+    /// Robust z above which the score-popularity detector flags an item.
+    #[arg(long, default_value_t = 3.0)]
+    pub detect_z: f64,
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -211,6 +222,84 @@ pub fn attack_text_cmd(a: AttackTextArgs) -> anyhow::Result<()> {
         .collect();
     let p_before = victim.precision_at_20(&protocol.targets, &HashMap::new());
     let p_after = victim.precision_at_20(&protocol.targets, &replaced);
+    // Detectors, scored on the served texts (rewritten targets, untouched others).
+    let counts = prep.split.train_item_counts();
+    let served: Vec<String> = victim
+        .candidates
+        .iter()
+        .map(|&c| {
+            replaced_text(&protocol.targets, &rewritten, c)
+                .unwrap_or(&titles[c as usize])
+                .to_string()
+        })
+        .collect();
+    let truth: Vec<bool> = victim
+        .candidates
+        .iter()
+        .map(|c| protocol.targets.binary_search(c).is_ok())
+        .collect();
+    let cand_counts: Vec<u32> = victim
+        .candidates
+        .iter()
+        .map(|&c| counts.get(c as usize).copied().unwrap_or(0))
+        .collect();
+    let detections = trustrec_attack::detect::detect(
+        &victim.mean_scores(&replaced),
+        &cand_counts,
+        &served,
+        &truth,
+        a.detect_z,
+    );
+    let detections_clean = trustrec_attack::detect::detect(
+        &victim.mean_scores(&HashMap::new()),
+        &cand_counts,
+        &victim
+            .candidates
+            .iter()
+            .map(|&c| titles[c as usize].clone())
+            .collect::<Vec<_>>(),
+        &truth,
+        a.detect_z,
+    );
+    let audit = if a.audit {
+        let mut pool: Vec<u32> = victim
+            .candidates
+            .iter()
+            .copied()
+            .filter(|c| protocol.targets.binary_search(c).is_err())
+            .collect();
+        pool.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0xA0D1_7000));
+        pool.truncate(a.audit_items);
+        let bounded = SearchConfig {
+            max_steps: a.audit_steps,
+            ..scfg.clone()
+        };
+        let mut rows = Vec::new();
+        for &c in &pool {
+            let o = search_target(
+                c,
+                &titles[c as usize],
+                &victim,
+                &vocab,
+                &bounded,
+                seed,
+                &encode,
+                &to_item,
+            )?;
+            rows.push(json!({"item": prep.log.item_ids.original(c), "text": o.original, "rewritten": o.rewritten,
+                "rank_before": o.before.avg_rank, "rank_after": o.after.avg_rank,
+                "robustness": o.after.avg_rank / o.before.avg_rank, "similarity": o.similarity}));
+        }
+        let mut r: Vec<f64> = rows
+            .iter()
+            .filter_map(|x| x["robustness"].as_f64())
+            .collect();
+        r.sort_by(f64::total_cmp);
+        json!({"steps": a.audit_steps, "items": rows, "robustness_median": r.get(r.len() / 2),
+               "robustness_min": r.first(), "note": "robustness = best reachable average rank / original average rank (1 = cannot be moved, near 0 = easily pushed up)"})
+    } else {
+        serde_json::Value::Null
+    };
     let n = outcomes.len() as f64;
     let mean = |f: &dyn Fn(&trustrec_attack::SearchOutcome) -> f64| {
         outcomes.iter().map(f).sum::<f64>() / n
@@ -249,6 +338,8 @@ pub fn attack_text_cmd(a: AttackTextArgs) -> anyhow::Result<()> {
                   "rank_reduction": 1.0 - after_rank / before_rank},
         "timing": {"attack_seconds": attack_seconds, "seconds_per_target": attack_seconds / n,
                    "total_seconds": t0.elapsed().as_secs_f64()},
+        "detectors": {"on_attacked": detections, "on_original_texts": detections_clean, "z": a.detect_z},
+        "audit": audit,
         "targets": targets,
     });
     write_json(&a.out.join("results.json"), &results)?;
@@ -260,6 +351,14 @@ pub fn attack_text_cmd(a: AttackTextArgs) -> anyhow::Result<()> {
         a.out.join("results.json").display()
     );
     Ok(())
+}
+
+/// The rewritten text of `item` when it is a target.
+fn replaced_text<'a>(targets: &[u32], rewritten: &'a [String], item: u32) -> Option<&'a str> {
+    targets
+        .binary_search(&item)
+        .ok()
+        .map(|i| rewritten[i].as_str())
 }
 
 fn report(r: &serde_json::Value) -> String {
@@ -304,7 +403,38 @@ fn report(r: &serde_json::Value) -> String {
     );
     let _ = writeln!(
         s,
-        "| item | rank before | rank after | similarity | original | rewritten |\n|---|---|---|---|---|---|"
+        "Detectors of rewritten texts (attacked targets vs untouched candidates):\n\n| detector | flagged | precision | recall | AUC |\n|---|---|---|---|---|"
+    );
+    for d in r["detectors"]["on_attacked"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let auc = d["auc"]
+            .as_f64()
+            .map_or("-".to_string(), |x| format!("{x:.3}"));
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.3} | {:.3} | {auc} |",
+            d["name"].as_str().unwrap_or("?"),
+            d["flagged"],
+            f(&d["precision"]),
+            f(&d["recall"]),
+        );
+    }
+    if !r["audit"].is_null() {
+        let _ = writeln!(
+            s,
+            "\nRobustness audit ({} edit rounds, {} untouched candidates): median best-rank ratio {:.3}, minimum {:.3}.",
+            r["audit"]["steps"],
+            r["audit"]["items"].as_array().map_or(0, Vec::len),
+            f(&r["audit"]["robustness_median"]),
+            f(&r["audit"]["robustness_min"]),
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n| item | rank before | rank after | similarity | original | rewritten |\n|---|---|---|---|---|---|"
     );
     for t in r["targets"].as_array().into_iter().flatten() {
         let _ = writeln!(

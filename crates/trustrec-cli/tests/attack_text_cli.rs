@@ -61,6 +61,9 @@ fn real_minilm_search_attack_on_embedded_ml100k_keeps_its_contract() {
             "2",
             "--proposals",
             "16",
+            "--audit",
+            "--audit-items",
+            "5",
             "--out",
         ])
         .arg(dir.path()));
@@ -83,6 +86,21 @@ fn real_minilm_search_attack_on_embedded_ml100k_keeps_its_contract() {
         assert!(!t["original"].as_str().unwrap().is_empty());
     }
     assert!(r["after"]["similarity"].as_f64().unwrap() >= 0.8);
+    let audit = r["audit"]["items"].as_array().unwrap();
+    assert_eq!(audit.len(), 5);
+    for row in audit {
+        let ratio = row["robustness"].as_f64().unwrap();
+        assert!(ratio > 0.0 && ratio <= 1.0, "{row}");
+    }
+    let detectors = r["detectors"]["on_attacked"].as_array().unwrap();
+    assert_eq!(detectors.len(), 3);
+    for d in detectors {
+        let (p, rc) = (
+            d["precision"].as_f64().unwrap(),
+            d["recall"].as_f64().unwrap(),
+        );
+        assert!((0.0..=1.0).contains(&p) && (0.0..=1.0).contains(&rc), "{d}");
+    }
     assert!(
         std::fs::read_to_string(dir.path().join("report.md"))
             .unwrap()
