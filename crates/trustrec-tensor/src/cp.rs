@@ -6,13 +6,12 @@
 
 use std::time::Instant;
 
-use anyhow::ensure;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use trustrec_data::group_by_key;
 
-use crate::fit::{FitConfig, Fitted, Scale, Trained};
+use crate::fit::{FitConfig, Fitted, Scale, Trained, rmse_z};
 use crate::sparse::SparseTensor;
 
 /// Factor matrices, one `[size, rank]` row-major table per mode.
@@ -66,19 +65,7 @@ pub(crate) fn fit_cp(
     let groups: Vec<(Vec<usize>, Vec<u32>)> = (0..n)
         .map(|m| group_by_key((0..train.len()).map(|c| train.cell(c)[m]), train.shape[m]))
         .collect();
-    let mut out = Fitted {
-        model: Trained::Cp(model.clone()),
-        scale,
-        best_epoch: 0,
-        epochs_run: 0,
-        steps_per_epoch: 1,
-        valid_rmse: Vec::new(),
-        train_loss: Vec::new(),
-        epoch_seconds: Vec::new(),
-        importance: None,
-        influence_seconds: 0.0,
-    };
-    let mut best = f64::INFINITY;
+    let mut out = Fitted::new(Trained::Cp(model.clone()), scale, 1);
     for epoch in 0..cfg.max_epochs {
         let t0 = Instant::now();
         for (m, (offsets, members)) in groups.iter().enumerate() {
@@ -95,26 +82,11 @@ pub(crate) fn fit_cp(
             .map(|c| (model.value(train.cell(c)) - zt[c] as f64).powi(2))
             .sum();
         out.train_loss.push(se / train.len() as f64);
-        let pv = model.predict(&valid.idx);
-        let sev: f64 = pv
-            .iter()
-            .zip(zv)
-            .map(|(&p, &t)| ((p - t) as f64).powi(2))
-            .sum();
-        let rmse = (sev / zv.len() as f64).sqrt() * scale.std;
-        ensure!(
-            rmse.is_finite(),
-            "CP-ALS validation RMSE became {rmse} at sweep {epoch}"
-        );
-        out.valid_rmse.push(rmse);
-        out.epoch_seconds.push(t0.elapsed().as_secs_f64());
-        out.epochs_run = epoch + 1;
-        if rmse < best {
-            best = rmse;
-            out.best_epoch = epoch;
-            out.model = Trained::Cp(model.clone());
-        } else if epoch - out.best_epoch >= cfg.patience {
-            break;
+        let rmse = rmse_z(&model.predict(&valid.idx), zv, &scale);
+        match out.record(epoch, rmse, t0.elapsed().as_secs_f64(), cfg.patience)? {
+            Some(true) => out.model = Trained::Cp(model.clone()),
+            Some(false) => {}
+            None => break,
         }
     }
     Ok(out)

@@ -173,6 +173,52 @@ pub struct Fitted {
 }
 
 impl Fitted {
+    pub(crate) fn new(model: Trained, scale: Scale, steps_per_epoch: usize) -> Self {
+        Self {
+            model,
+            scale,
+            best_epoch: 0,
+            epochs_run: 0,
+            steps_per_epoch,
+            valid_rmse: Vec::new(),
+            train_loss: Vec::new(),
+            epoch_seconds: Vec::new(),
+            importance: None,
+            influence_seconds: 0.0,
+        }
+    }
+
+    /// Records epoch `epoch` (validation RMSE, seconds); returns `Some(true)` when it is the best
+    /// so far, `Some(false)` when training goes on, `None` when patience has run out.
+    pub(crate) fn record(
+        &mut self,
+        epoch: usize,
+        rmse: f64,
+        seconds: f64,
+        patience: usize,
+    ) -> anyhow::Result<Option<bool>> {
+        ensure!(
+            rmse.is_finite(),
+            "validation RMSE became {rmse} at epoch {epoch}"
+        );
+        let best = self
+            .valid_rmse
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        self.valid_rmse.push(rmse);
+        self.epoch_seconds.push(seconds);
+        self.epochs_run = epoch + 1;
+        if rmse < best {
+            self.best_epoch = epoch;
+            Ok(Some(true))
+        } else if epoch - self.best_epoch >= patience {
+            Ok(None)
+        } else {
+            Ok(Some(false))
+        }
+    }
+
     /// Predictions in original units for the cells `idx` (`order` indices per cell).
     pub fn predict(&self, idx: &[u32], order: usize, device: &Device) -> anyhow::Result<Vec<f32>> {
         let z = match &self.model {
@@ -269,7 +315,7 @@ fn to_vec<const D: usize>(t: Tensor<D>) -> anyhow::Result<Vec<f32>> {
 }
 
 /// RMSE of standardised predictions, in original units.
-fn rmse_z(pred: &[f32], z: &[f32], scale: &Scale) -> f64 {
+pub(crate) fn rmse_z(pred: &[f32], z: &[f32], scale: &Scale) -> f64 {
     let se: f64 = pred
         .iter()
         .zip(z)
@@ -315,20 +361,8 @@ pub fn fit(
         ..TrainConfig::default()
     });
     let steps_per_epoch = train.len().div_ceil(cfg.batch_size);
-    let mut out = Fitted {
-        model: Trained::Net(net.valid()),
-        scale,
-        best_epoch: 0,
-        epochs_run: 0,
-        steps_per_epoch,
-        valid_rmse: Vec::new(),
-        train_loss: Vec::new(),
-        epoch_seconds: Vec::new(),
-        importance: None,
-        influence_seconds: 0.0,
-    };
+    let mut out = Fitted::new(Trained::Net(net.valid()), scale, steps_per_epoch);
     let mut running = trace.then(|| vec![0.0f64; train.len()]);
-    let mut best = f64::INFINITY;
     let mut positions: Vec<usize> = (0..train.len()).collect();
     let mut batch_idx = Vec::with_capacity(cfg.batch_size * order);
     let mut batch_z = Vec::with_capacity(cfg.batch_size);
@@ -368,26 +402,19 @@ pub fn fit(
             out.influence_seconds += t_trace.elapsed().as_secs_f64();
         }
         let rmse = rmse_z(&pv, &zv, &scale);
-        ensure!(
-            rmse.is_finite(),
-            "validation RMSE became {rmse} at epoch {epoch}"
-        );
-        out.valid_rmse.push(rmse);
-        out.epoch_seconds.push(t0.elapsed().as_secs_f64());
-        out.epochs_run = epoch + 1;
         tracing::debug!(
             "epoch {epoch}: train mse {:.4}, valid rmse {rmse:.4}",
             total / train.len() as f64
         );
-        if rmse < best {
-            best = rmse;
-            out.best_epoch = epoch;
-            out.model = Trained::Net(snapshot);
-            if let Some(run) = &running {
-                out.importance = Some(run.clone());
+        match out.record(epoch, rmse, t0.elapsed().as_secs_f64(), cfg.patience)? {
+            Some(true) => {
+                out.model = Trained::Net(snapshot);
+                if let Some(run) = &running {
+                    out.importance = Some(run.clone());
+                }
             }
-        } else if epoch - out.best_epoch >= cfg.patience {
-            break;
+            Some(false) => {}
+            None => break,
         }
     }
     Ok(out)
