@@ -8,10 +8,12 @@
 
 pub mod bleu;
 pub mod detect;
+pub mod icl;
 pub mod protocol;
 pub mod search;
 pub mod victim;
 
+pub use icl::{IclConfig, icl_target};
 pub use protocol::{Protocol, choose_protocol};
 pub use search::{Edit, SearchConfig, SearchOutcome, Vocabulary, search_target};
 pub use victim::Victim;

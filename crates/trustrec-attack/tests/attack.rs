@@ -82,50 +82,75 @@ fn protocol_is_seeded_and_sized_as_asked() {
     assert!(choose_protocol(&items, 0.0, 0.1, 5).is_err());
 }
 
-/// Toy text space: a text's vector counts its words in 4 buckets (normalised). Users all like
-/// bucket 0, which only the word "deluxe" fills: the search must find and insert it.
-#[test]
-fn search_finds_the_word_the_victim_likes_and_keeps_the_floor() {
-    let bucket = |w: &str| match w {
+fn bucket(w: &str) -> usize {
+    match w {
         "deluxe" => 0,
         "game" | "edition" => 1,
         "mario" | "kart" => 2,
         _ => 3,
-    };
-    let encode = |texts: &[String]| -> anyhow::Result<Vec<f32>> {
-        Ok(texts
-            .iter()
-            .flat_map(|t| {
-                let mut v = [0.05f32; 4];
-                for w in t.split_whitespace() {
-                    v[bucket(w)] += 1.0;
-                }
-                let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-                v.map(|x| x / n)
-            })
-            .collect())
-    };
-    let to_item = |v: &[f32]| -> anyhow::Result<Vec<f32>> { Ok(v.to_vec()) };
-    let titles = [
-        "mario kart",
-        "mario game",
-        "game edition",
-        "kart edition",
-        "deluxe",
-    ];
-    let text_vecs = encode(&titles.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+    }
+}
+
+/// Toy text space: a text's vector counts its words in 4 buckets (normalised).
+fn toy_encode(texts: &[String]) -> anyhow::Result<Vec<f32>> {
+    Ok(texts
+        .iter()
+        .flat_map(|t| {
+            let mut v = [0.05f32; 4];
+            for w in t.split_whitespace() {
+                v[bucket(w)] += 1.0;
+            }
+            let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            v.map(|x| x / n)
+        })
+        .collect())
+}
+
+fn identity(v: &[f32]) -> anyhow::Result<Vec<f32>> {
+    Ok(v.to_vec())
+}
+
+const TITLES: [&str; 5] = [
+    "mario kart",
+    "mario game",
+    "game edition",
+    "kart edition",
+    "deluxe",
+];
+
+/// Users all like bucket 0, which only the word "deluxe" fills.
+fn toy_victim() -> Victim {
+    let text_vecs = toy_encode(&TITLES.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
     let queries: Vec<f32> = (0..10)
         .flat_map(|u| [1.0, 0.1 * u as f32, 0.0, 0.0])
         .collect();
-    let victim = Victim::new(4, queries, (0..5).collect(), text_vecs).unwrap();
-    let vocab = Vocabulary::from_texts(&titles, &[], 1, 0.0).unwrap();
+    Victim::new(4, queries, (0..5).collect(), text_vecs).unwrap()
+}
+
+#[test]
+fn search_finds_the_word_the_victim_likes_and_keeps_the_floor() {
+    let victim = toy_victim();
+    let vocab = Vocabulary::from_texts(&TITLES, &[], 1, 0.0).unwrap();
     let cfg = SearchConfig {
         max_steps: 3,
         proposals: 20,
         min_similarity: 0.5,
         max_extra_words: 1,
     };
-    let out = search_target(0, "mario kart", &victim, &vocab, &cfg, 1, &encode, &to_item).unwrap();
+    let run = |cfg: &SearchConfig| {
+        search_target(
+            0,
+            "mario kart",
+            &victim,
+            &vocab,
+            cfg,
+            1,
+            &toy_encode,
+            &identity,
+        )
+        .unwrap()
+    };
+    let out = run(&cfg);
     assert!(
         out.rewritten.split_whitespace().any(|w| w == "deluxe"),
         "{}",
@@ -134,32 +159,67 @@ fn search_finds_the_word_the_victim_likes_and_keeps_the_floor() {
     assert!(out.after.avg_rank < out.before.avg_rank);
     assert!(out.similarity >= 0.5);
     assert!(out.rewritten.split_whitespace().count() <= 3);
-    let again =
-        search_target(0, "mario kart", &victim, &vocab, &cfg, 1, &encode, &to_item).unwrap();
     assert_eq!(
-        again.rewritten, out.rewritten,
+        run(&cfg).rewritten,
+        out.rewritten,
         "same seed, different rewrite"
     );
     // An impossible floor keeps the original.
-    let strict = SearchConfig {
+    let kept = run(&SearchConfig {
         min_similarity: 1.01,
         ..cfg
-    };
-    let kept = search_target(
-        0,
-        "mario kart",
-        &victim,
-        &vocab,
-        &strict,
-        1,
-        &encode,
-        &to_item,
-    )
-    .unwrap();
+    });
     assert_eq!(
         (kept.rewritten.as_str(), kept.after),
         ("mario kart", kept.before)
     );
+}
+
+#[test]
+fn icl_keeps_the_best_admissible_reply_and_shows_it_in_later_prompts() {
+    use trustrec_attack::icl::{IclConfig, clean, icl_target};
+    assert_eq!(
+        clean("\n  - Title: \"Mario Kart Deluxe\"\nmore text"),
+        "Mario Kart Deluxe"
+    );
+    let victim = toy_victim();
+    // Round 1 replies: too long, the original, a good rewrite; round 2: a worse one.
+    let replies = [
+        "mario kart deluxe deluxe deluxe edition",
+        "mario kart",
+        "mario kart deluxe",
+        "mario mario",
+    ];
+    let mut prompts = Vec::new();
+    let mut calls = 0;
+    let mut generate = |_: &str, user: &str, _: u64| -> anyhow::Result<String> {
+        prompts.push(user.to_string());
+        calls += 1;
+        Ok(replies[(calls - 1) % replies.len()].to_string())
+    };
+    let cfg = IclConfig {
+        rounds: 2,
+        samples: 3,
+        min_similarity: 0.5,
+        max_extra_words: 2,
+        ..IclConfig::default()
+    };
+    let out = icl_target(
+        0,
+        "mario kart",
+        &victim,
+        &cfg,
+        1,
+        &mut generate,
+        &toy_encode,
+        &identity,
+    )
+    .unwrap();
+    assert_eq!(out.rewritten, "mario kart deluxe");
+    assert!(out.after.avg_rank < out.before.avg_rank);
+    assert_eq!(out.proposed, 6);
+    assert!(!prompts[0].contains("- mario kart deluxe"));
+    assert!(prompts[3].contains("- mario kart deluxe"), "{}", prompts[3]);
 }
 
 #[test]

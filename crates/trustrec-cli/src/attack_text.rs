@@ -16,7 +16,9 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 use trustrec_attack::bleu::bleu;
-use trustrec_attack::{SearchConfig, Victim, Vocabulary, choose_protocol, search_target};
+use trustrec_attack::{
+    IclConfig, SearchConfig, Victim, Vocabulary, choose_protocol, icl_target, search_target,
+};
 use trustrec_models::Recommender;
 use trustrec_models::checkpoint::write_bytes_atomic;
 use trustrec_models::score::embed_cases;
@@ -58,6 +60,12 @@ pub struct AttackTextArgs {
     /// Words a rewrite may add.
     #[arg(long, default_value_t = 3)]
     pub max_extra_words: usize,
+    /// ICL: prompting rounds per target.
+    #[arg(long, default_value_t = 2)]
+    pub icl_rounds: usize,
+    /// ICL: completions sampled per round.
+    #[arg(long, default_value_t = 4)]
+    pub icl_samples: usize,
     /// Defence side: also measure how far `--audit-items` untouched candidates can move under
     /// `--audit-steps` edits (a robustness score per item).
     #[arg(long)]
@@ -86,13 +94,22 @@ fn share(s: &str) -> anyhow::Result<f64> {
 
 pub fn attack_text_cmd(a: AttackTextArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
-    match a.attack.as_str() {
-        "search" => {}
-        "icl" => {
-            bail!("the in-context (SmolLM2) attack is not implemented yet; use --attack search")
-        }
-        o => bail!("unknown attack '{o}' (expected search or icl)"),
-    }
+    ensure!(
+        matches!(a.attack.as_str(), "search" | "icl"),
+        "unknown attack '{}' (expected search or icl)",
+        a.attack
+    );
+    // Load the LLM first: a missing model file should fail before any training.
+    let mut lm = if a.attack == "icl" {
+        let p = trustrec_text::models_dir()
+            .join("SmolLM2-135M-Instruct-Q4_1/SmolLM2-135M-Instruct.Q4_1.gguf");
+        Some(
+            trustrec_llm::ChatLm::load(&p)
+                .context("the ICL attack needs SmolLM2: run ../shared/scripts/get-models.sh")?,
+        )
+    } else {
+        None
+    };
     let (target_share, other_share) = (share(&a.targets)?, share(&a.candidates)?);
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let victim_dir = match &a.victim {
@@ -117,7 +134,8 @@ pub fn attack_text_cmd(a: AttackTextArgs) -> anyhow::Result<()> {
             cfg.model.name
         );
     };
-    let seed = cfg.seed;
+    // The attack's own seed (targets, users, proposals); the victim's by default.
+    let seed = a.flags.seed.unwrap_or(cfg.seed);
     let n_items = uni.text_table().dims()[0];
     let titles: Vec<String> = (0..n_items)
         .map(|i| prep.title(i as u32).unwrap_or("").to_string())
@@ -196,17 +214,34 @@ pub fn attack_text_cmd(a: AttackTextArgs) -> anyhow::Result<()> {
     );
     let t_attack = Instant::now();
     let mut outcomes = Vec::new();
+    let icfg = IclConfig {
+        rounds: a.icl_rounds,
+        samples: a.icl_samples,
+        min_similarity: a.min_similarity,
+        max_extra_words: a.max_extra_words,
+        ..IclConfig::default()
+    };
     for &t in &protocol.targets {
-        outcomes.push(search_target(
-            t,
-            &titles[t as usize],
-            &victim,
-            &vocab,
-            &scfg,
-            seed,
-            &encode,
-            &to_item,
-        )?);
+        let text = &titles[t as usize];
+        let o = match lm.as_mut() {
+            Some(lm) => {
+                let mut generate = |sys: &str, user: &str, s: u64| {
+                    lm.chat(sys, user, icfg.max_new_tokens, icfg.temperature, s)
+                };
+                icl_target(
+                    t,
+                    text,
+                    &victim,
+                    &icfg,
+                    seed,
+                    &mut generate,
+                    &encode,
+                    &to_item,
+                )?
+            }
+            None => search_target(t, text, &victim, &vocab, &scfg, seed, &encode, &to_item)?,
+        };
+        outcomes.push(o);
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -325,10 +360,10 @@ pub fn attack_text_cmd(a: AttackTextArgs) -> anyhow::Result<()> {
     let results = json!({
         "version": env!("CARGO_PKG_VERSION"),
         "data": {"path": cfg.data.path, "hash": prep.loaded.source.hash},
-        "victim": {"run": victim_dir, "model": cfg.model.name.to_string(), "seed": seed,
+        "victim": {"run": victim_dir, "model": cfg.model.name.to_string(), "seed": cfg.seed,
                    "test": victim_results["metrics"]["test"]},
-        "config": {"attack": a.attack, "targets": a.targets, "candidates": a.candidates,
-                   "users": cases.len(), "search": scfg, "vocabulary": vocab.words.len()},
+        "config": {"attack": a.attack, "seed": seed, "targets": a.targets, "candidates": a.candidates,
+                   "users": cases.len(), "search": scfg, "icl": (a.attack == "icl").then_some(&icfg), "vocabulary": vocab.words.len()},
         "protocol": {"n_targets": protocol.targets.len(), "n_candidates": protocol.candidates.len()},
         "before": {"avg_rank": before_rank, "precision_at_20": p_before,
                    "mean_score": mean(&|o| o.before.mean_score), "length": mean(&|o| words(&o.original))},
