@@ -55,7 +55,8 @@ pub fn prompt(original: &str, examples: &[&str]) -> String {
     p
 }
 
-/// First non-empty line of a reply, without list markers, labels and quotes.
+/// First non-empty line of a reply, without list markers, a leading label ending in "title:"
+/// (any case, e.g. "The new title:") and quotes.
 pub fn clean(reply: &str) -> String {
     let line = reply
         .lines()
@@ -63,10 +64,8 @@ pub fn clean(reply: &str) -> String {
         .find(|l| !l.is_empty())
         .unwrap_or("");
     let mut s = line.trim_start_matches(['-', '*', ' ']).trim();
-    for label in ["New title:", "Title:", "new title:", "title:"] {
-        if let Some(rest) = s.strip_prefix(label) {
-            s = rest.trim();
-        }
+    if let Some(at) = s.to_ascii_lowercase().find("title:") {
+        s = s[at + "title:".len()..].trim();
     }
     s.trim_matches(|c| c == '"' || c == '\'' || c == '`')
         .trim()

@@ -182,6 +182,11 @@ fn icl_keeps_the_best_admissible_reply_and_shows_it_in_later_prompts() {
         clean("\n  - Title: \"Mario Kart Deluxe\"\nmore text"),
         "Mario Kart Deluxe"
     );
+    assert_eq!(
+        clean("The new title: Super Sega Genesis Spider-Man"),
+        "Super Sega Genesis Spider-Man"
+    );
+    assert_eq!(clean("Halo 3"), "Halo 3");
     let victim = toy_victim();
     // Round 1 replies: too long, the original, a good rewrite; round 2: a worse one.
     let replies = [
