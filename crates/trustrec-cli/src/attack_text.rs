@@ -21,6 +21,7 @@ use trustrec_attack::{
 };
 use trustrec_models::Recommender;
 use trustrec_models::checkpoint::write_bytes_atomic;
+use trustrec_models::ops::to_vec;
 use trustrec_models::score::embed_cases;
 
 use crate::robust::write_json;
@@ -202,10 +203,7 @@ pub fn attack_text_cmd(a: AttackTextArgs) -> anyhow::Result<()> {
     let to_item = |v: &[f32]| -> anyhow::Result<Vec<f32>> {
         let k = v.len() / enc.dim();
         let x = Tensor::<2>::from_data(TensorData::new(v.to_vec(), [k, enc.dim()]), &device);
-        uni.item_vectors(x)
-            .into_data()
-            .try_into_vec::<f32>()
-            .map_err(|e| anyhow::anyhow!("reading item vectors: {e:?}"))
+        to_vec(uni.item_vectors(x))
     };
     let bar = ProgressBar::new(protocol.targets.len() as u64);
     bar.set_style(

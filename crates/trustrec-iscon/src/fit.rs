@@ -17,6 +17,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use trustrec_eval::{MetricAccumulator, Metrics, TieRule, rank_of};
+use trustrec_models::ops::to_vec;
 use trustrec_models::{TrainConfig, epoch_seed, optimizer, rng_guard};
 
 use crate::nets::int2;
@@ -201,10 +202,7 @@ pub fn all_logits<T: Task>(
         if out.is_empty() {
             out = vec![0f32; examples.len() * cols];
         }
-        let v = logits
-            .into_data()
-            .try_into_vec::<f32>()
-            .map_err(|e| anyhow::anyhow!("reading logits: {e:?}"))?;
+        let v = to_vec(logits)?;
         for (&p, row) in positions.iter().zip(v.chunks(cols)) {
             out[p * cols..(p + 1) * cols].copy_from_slice(row);
         }

@@ -11,6 +11,7 @@
 use burn::module::Module;
 use burn::nn::{BiLstm, BiLstmConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
+use trustrec_models::ops::l2_normalise;
 
 /// Sizes of both predictors (original: hidden 256, context width 32, top 3).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -59,13 +60,6 @@ pub fn int1(v: &[i64], device: &Device) -> Tensor<1, Int> {
 
 pub fn int2(v: &[i64], cols: usize, device: &Device) -> Tensor<2, Int> {
     Tensor::from_data(TensorData::new(v.to_vec(), [v.len() / cols, cols]), device)
-}
-
-/// `x / max(||x||, 1e-12)` per row (torch's `F.normalize`).
-pub fn l2_normalise(x: Tensor<2>) -> Tensor<2> {
-    let dims = x.dims();
-    let norm = x.clone().powi_scalar(2).sum_dim(1).sqrt().clamp_min(1e-12);
-    x / norm.expand(dims)
 }
 
 /// `[forward state after the sequence, reverse state after the last element]`, `[b, 2h]`.

@@ -14,7 +14,8 @@ use trustrec_eval::{EvalRequest, MatRef, MetricAccumulator, Metrics, rank_of};
 use crate::batch::{case_targets, collate_eval};
 use crate::input::SeqInput;
 use crate::model::Recommender;
-use crate::score::{EvalOptions, to_vec};
+use crate::ops::to_vec;
+use crate::score::EvalOptions;
 
 /// Accuracy and cost of candidate ranking against full-catalogue ranking, same model and cases.
 #[derive(Clone, Debug, Serialize)]

@@ -20,7 +20,7 @@ use crate::config::ModelKind;
 use crate::input::SeqInput;
 use crate::loss::loss_states;
 use crate::model::Recommender;
-use crate::score::to_vec;
+use crate::ops::to_vec;
 
 /// FINEST hyper-parameters (defaults per model kind follow the paper's code).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -15,6 +15,7 @@ pub mod loss;
 pub mod m2trec;
 pub mod metaenc;
 pub mod model;
+pub mod ops;
 pub mod rnn;
 pub mod sasrec;
 pub mod score;

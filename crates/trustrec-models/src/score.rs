@@ -1,7 +1,7 @@
 //! Evaluation outside the autodiff graph: the model only produces final hidden states and the
 //! item table; scoring, ranking and top-K run in plain Rust (trustrec-eval).
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 use trustrec_data::{Case, Split};
 use trustrec_eval::{EvalRequest, MatRef, Metrics, TieRule};
 
@@ -10,6 +10,7 @@ use crate::batch::{
 };
 use crate::input::SeqInput;
 use crate::model::Recommender;
+use crate::ops::to_vec;
 
 /// Query vectors and item table of a model, as plain row-major buffers.
 pub struct Embeddings {
@@ -36,12 +37,6 @@ impl Embeddings {
             cols: self.dim,
         }
     }
-}
-
-pub(crate) fn to_vec(t: Tensor<2>) -> anyhow::Result<Vec<f32>> {
-    t.into_data()
-        .try_into_vec::<f32>()
-        .map_err(|e| anyhow::anyhow!("reading tensor: {e:?}"))
 }
 
 /// Last-position hidden states for left-padded `inputs` (`rows * max_len`), in chunks. `times`

@@ -16,6 +16,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use crate::config::ModelConfig;
 use crate::features::ItemFeatures;
 use crate::input::SeqInput;
+use crate::ops::l2_normalise;
 use crate::sasrec::{INIT, attention_parts, positions};
 
 #[derive(Module, Debug)]
@@ -33,12 +34,6 @@ pub struct UniSRec {
     n_experts: usize,
     dim: usize,
     temperature: f64,
-}
-
-/// `x / max(||x||, 1e-12)` per row.
-fn unit_rows(x: Tensor<2>) -> Tensor<2> {
-    let norm = x.clone().powi_scalar(2).sum_dim(1).sqrt().clamp_min(1e-12);
-    x / norm
 }
 
 impl UniSRec {
@@ -102,13 +97,13 @@ impl UniSRec {
     /// Unit-length state divided by the temperature, so that a dot product with
     /// [`item_table`](Self::item_table) is cosine / temperature.
     pub fn query(&self, s: Tensor<2>) -> Tensor<2> {
-        unit_rows(s).div_scalar(self.temperature)
+        l2_normalise(s).div_scalar(self.temperature)
     }
 
     /// Unit item vectors the model gives texts with sentence vectors `text` (`[k, text_dim]`):
     /// how a rewritten description would be scored.
     pub fn item_vectors(&self, text: Tensor<2>) -> Tensor<2> {
-        unit_rows(self.adapt(text))
+        l2_normalise(self.adapt(text))
     }
 
     /// The frozen `[n_items, text_dim]` sentence vectors.
@@ -118,6 +113,6 @@ impl UniSRec {
 
     /// `[n_items, dim]` unit-length adapted item vectors.
     pub fn item_table(&self) -> Tensor<2> {
-        unit_rows(self.adapt(self.text.val()))
+        l2_normalise(self.adapt(self.text.val()))
     }
 }

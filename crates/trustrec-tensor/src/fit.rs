@@ -19,6 +19,7 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use trustrec_models::ops::to_vec;
 use trustrec_models::{TrainConfig, epoch_seed, optimizer, rng_guard};
 
 use crate::cp::{CpModel, fit_cp};
@@ -306,12 +307,6 @@ pub fn epoch_influence(
 ) -> anyhow::Result<Vec<f64>> {
     let (grad, _) = valid_gradient(net, &valid.idx, valid.order(), zv, device)?;
     Ok(forward_all(net, &train.idx, train.order(), Some((&grad, zt)), device)?.1)
-}
-
-fn to_vec<const D: usize>(t: Tensor<D>) -> anyhow::Result<Vec<f32>> {
-    t.into_data()
-        .try_into_vec::<f32>()
-        .map_err(|e| anyhow::anyhow!("reading a tensor: {e:?}"))
 }
 
 /// RMSE of standardised predictions, in original units.

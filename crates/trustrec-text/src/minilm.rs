@@ -10,6 +10,7 @@ use anyhow::{Context, ensure};
 use burn::tensor::activation::{gelu, softmax};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use safetensors::SafeTensors;
+use trustrec_models::ops::{l2_normalise, to_vec};
 
 /// `x W + b` with `W` stored `[in, out]`.
 struct Dense {
@@ -207,16 +208,6 @@ impl MiniLm {
         let m3 = mask2.clone().reshape([b, t, 1]);
         let summed = (x.reshape([b, t, h]) * m3).sum_dim(1).reshape([b, h]);
         let counts = mask2.sum_dim(1).clamp_min(1e-9);
-        let mean = summed / counts;
-        let norm = mean
-            .clone()
-            .powi_scalar(2)
-            .sum_dim(1)
-            .sqrt()
-            .clamp_min(1e-12);
-        (mean / norm)
-            .into_data()
-            .try_into_vec::<f32>()
-            .map_err(|e| anyhow::anyhow!("reading embeddings: {e:?}"))
+        to_vec(l2_normalise(summed / counts))
     }
 }
