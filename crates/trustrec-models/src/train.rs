@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use burn::module::Module;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, decay::WeightDecayConfig};
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -130,7 +130,20 @@ pub fn init_model(
     device: &Device,
 ) -> anyhow::Result<Recommender> {
     let _guard = rng_guard();
-    build_model(cfg, n_items, features, seed, device)
+    let model = build_model(cfg, n_items, features, seed, device)?;
+    // burn initialises parameters lazily, at first use; draw them now, under the lock, or a
+    // concurrent seeded run (a parallel test, a parallel audit) interleaves its draws with ours.
+    model.visit(&mut Materialise);
+    Ok(model)
+}
+
+/// Touches every float parameter, which runs its pending initialisation.
+struct Materialise;
+
+impl ModuleVisitor for Materialise {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let _ = param.val();
+    }
 }
 
 fn build_model(
