@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::search::{Encode, SearchOutcome, ToItem};
+use crate::search::{Encode, SearchOutcome, ToItem, better, score_rewrites};
 use crate::victim::{Standing, Victim};
 
 /// ICL settings.
@@ -72,10 +72,6 @@ pub fn clean(reply: &str) -> String {
         .to_string()
 }
 
-fn better(a: &Standing, b: &Standing) -> bool {
-    a.avg_rank < b.avg_rank || (a.avg_rank == b.avg_rank && a.mean_score > b.mean_score)
-}
-
 /// Runs the ICL attack on `item` (see the module doc). Deterministic for a seed.
 #[allow(clippy::too_many_arguments)]
 pub fn icl_target(
@@ -122,29 +118,18 @@ pub fn icl_target(
         if texts.is_empty() {
             continue;
         }
-        let vecs = encode(&texts)?;
-        let d_text = orig_vec.len();
-        let mut keep = Vec::new();
-        let mut kept = Vec::new();
-        for (t, v) in texts.into_iter().zip(vecs.chunks(d_text)) {
-            let sim: f64 = v
-                .iter()
-                .zip(&orig_vec)
-                .map(|(a, b)| *a as f64 * *b as f64)
-                .sum();
-            if sim >= cfg.min_similarity {
-                keep.push((t, sim));
-                kept.extend_from_slice(v);
-            }
-        }
-        if keep.is_empty() {
-            continue;
-        }
-        evaluated += keep.len();
-        let items = to_item(&kept)?;
-        let d = items.len() / keep.len();
-        for ((t, sim), v) in keep.into_iter().zip(items.chunks(d)) {
-            found.push((victim.standing(item, v), sim, t));
+        let scored = score_rewrites(
+            item,
+            &texts,
+            &orig_vec,
+            cfg.min_similarity,
+            victim,
+            encode,
+            to_item,
+        )?;
+        evaluated += scored.len();
+        for (i, sim, s) in scored {
+            found.push((s, sim, texts[i].clone()));
         }
         found.sort_by(|a, b| a.0.avg_rank.total_cmp(&b.0.avg_rank));
     }

@@ -121,8 +121,48 @@ pub struct SearchOutcome {
     pub proposed: usize,
 }
 
-fn better(a: &Standing, b: &Standing) -> bool {
+/// A lower average rank, ties broken by a higher mean score.
+pub(crate) fn better(a: &Standing, b: &Standing) -> bool {
     a.avg_rank < b.avg_rank || (a.avg_rank == b.avg_rank && a.mean_score > b.mean_score)
+}
+
+/// The rewrites among `texts` whose sentence vector keeps `min_similarity` to the original's
+/// (`orig_vec`), as `(index in texts, similarity, standing of item with that text)`: one
+/// encoder batch and one item-vector batch per call.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn score_rewrites(
+    item: u32,
+    texts: &[String],
+    orig_vec: &[f32],
+    min_similarity: f64,
+    victim: &Victim,
+    encode: &Encode,
+    to_item: &ToItem,
+) -> anyhow::Result<Vec<(usize, f64, Standing)>> {
+    let vecs = encode(texts)?;
+    let mut keep = Vec::new();
+    let mut kept_vecs = Vec::new();
+    for (i, v) in vecs.chunks(orig_vec.len()).enumerate() {
+        let sim: f64 = v
+            .iter()
+            .zip(orig_vec)
+            .map(|(a, b)| *a as f64 * *b as f64)
+            .sum();
+        if sim >= min_similarity {
+            keep.push((i, sim));
+            kept_vecs.extend_from_slice(v);
+        }
+    }
+    if keep.is_empty() {
+        return Ok(Vec::new());
+    }
+    let items = to_item(&kept_vecs)?;
+    let dim = items.len() / keep.len();
+    Ok(keep
+        .into_iter()
+        .zip(items.chunks(dim))
+        .map(|((i, sim), v)| (i, sim, victim.standing(item, v)))
+        .collect())
 }
 
 /// Unit sentence vectors of texts (`[k, text_dim]`).
@@ -144,7 +184,6 @@ pub fn search_target(
 ) -> anyhow::Result<SearchOutcome> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (item as u64).wrapping_mul(0x9E37_79B9));
     let orig_vec = encode(&[original.to_string()])?;
-    let text_dim = orig_vec.len();
     let own = victim
         .vector(item)
         .ok_or_else(|| anyhow::anyhow!("item {item} is not a candidate"))?;
@@ -188,31 +227,20 @@ pub fn search_target(
         }
         proposed += props.len();
         let texts: Vec<String> = props.iter().map(|p| p.1.clone()).collect();
-        let vecs = encode(&texts)?;
-        let mut keep = Vec::new();
-        let mut kept_vecs = Vec::new();
-        for (i, v) in vecs.chunks(text_dim).enumerate() {
-            let sim: f64 = v
-                .iter()
-                .zip(&orig_vec)
-                .map(|(a, b)| *a as f64 * *b as f64)
-                .sum();
-            if sim >= cfg.min_similarity {
-                keep.push((i, sim));
-                kept_vecs.extend_from_slice(v);
-            }
-        }
-        if keep.is_empty() {
-            continue;
-        }
-        evaluated += keep.len();
-        let items = to_item(&kept_vecs)?;
-        let dim = items.len() / keep.len();
+        let scored = score_rewrites(
+            item,
+            &texts,
+            &orig_vec,
+            cfg.min_similarity,
+            victim,
+            encode,
+            to_item,
+        )?;
+        evaluated += scored.len();
         let mut round: Option<(usize, f64, Standing)> = None;
-        for ((i, sim), v) in keep.iter().zip(items.chunks(dim)) {
-            let s = victim.standing(item, v);
+        for (i, sim, s) in scored {
             if round.as_ref().is_none_or(|r| better(&s, &r.2)) {
-                round = Some((*i, *sim, s));
+                round = Some((i, sim, s));
             }
         }
         match round {
