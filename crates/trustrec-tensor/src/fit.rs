@@ -387,15 +387,20 @@ pub fn fit(
         }
         out.train_loss.push(total / train.len() as f64);
         let snapshot = net.valid();
-        let (grad, pv) = valid_gradient(&snapshot, &valid.idx, order, &zv, device)?;
-        if let Some(run) = running.as_mut() {
-            let t_trace = Instant::now();
-            let (_, s) = forward_all(&snapshot, &train.idx, order, Some((&grad, &zt)), device)?;
-            for (a, b) in run.iter_mut().zip(s) {
-                *a += b;
+        // The validation gradient needs the hidden vectors; without a trace, predictions do.
+        let pv = match running.as_mut() {
+            Some(run) => {
+                let (grad, pv) = valid_gradient(&snapshot, &valid.idx, order, &zv, device)?;
+                let t_trace = Instant::now();
+                let (_, s) = forward_all(&snapshot, &train.idx, order, Some((&grad, &zt)), device)?;
+                for (a, b) in run.iter_mut().zip(s) {
+                    *a += b;
+                }
+                out.influence_seconds += t_trace.elapsed().as_secs_f64();
+                pv
             }
-            out.influence_seconds += t_trace.elapsed().as_secs_f64();
-        }
+            None => forward_all(&snapshot, &valid.idx, order, None, device)?.0,
+        };
         let rmse = rmse_z(&pv, &zv, &scale);
         tracing::debug!(
             "epoch {epoch}: train mse {:.4}, valid rmse {rmse:.4}",
