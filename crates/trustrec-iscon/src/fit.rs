@@ -146,6 +146,7 @@ pub fn fit<T: Task>(
         let (mut total, mut count) = (0.0, 0usize);
         for batch in batches(task, train, cfg.batch_size, &mut rng) {
             let targets: Vec<u32> = batch.iter().map(|&e| task.target(e)).collect();
+            let _graph = trustrec_models::autodiff::exclusive();
             let loss = cross_entropy(task.logits(&net, &batch, &ad), &targets, &ad);
             let value: f64 = loss.clone().into_scalar::<f64>();
             anyhow::ensure!(

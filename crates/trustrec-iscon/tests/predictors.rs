@@ -54,6 +54,7 @@ impl ModuleVisitor for AllHaveGrads<'_> {
 /// (parameters, parameters without a gradient) after one backward pass.
 fn grad_census<T: Task>(task: &T, net: T::Net, batch: &[usize], dev: &Device) -> (usize, usize) {
     let targets: Vec<u32> = batch.iter().map(|&e| task.target(e)).collect();
+    let _graph = trustrec_models::autodiff::exclusive();
     let loss = cross_entropy(task.logits(&net, batch, dev), &targets, dev);
     let grads = GradientsParams::from_grads(loss.backward(), &net);
     let mut v = AllHaveGrads {

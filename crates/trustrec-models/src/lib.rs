@@ -2,6 +2,7 @@
 //! HierSRec) on burn, and the one training loop they share. Tensor-framework types stay inside
 //! this crate: callers get plain `Vec<f32>` states and dense item ids.
 
+pub mod autodiff;
 pub mod backend;
 pub mod batch;
 pub mod candidates;

@@ -437,6 +437,7 @@ impl Trainer<'_> {
             if batch.targets.is_empty() {
                 continue;
             }
+            let _graph = crate::autodiff::exclusive();
             let input = batch_input(&batch, span, ad);
             let hidden = loss_states(model.hidden(&input), &batch, ad);
             let aux = model.aux_loss(hidden.clone(), &batch.targets, ad);
@@ -530,6 +531,7 @@ pub fn time_steps(
     let mut times = Vec::new();
     for step in 0..=steps {
         let t = Instant::now();
+        let _graph = crate::autodiff::exclusive();
         let mut input = SeqInput::new(&tb.inputs, batch, l, &ad);
         if let Some(span) = model.time_span() {
             input = input.with_times(&tb.inputs, &stamps, span, &ad);

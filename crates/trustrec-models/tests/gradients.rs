@@ -32,6 +32,7 @@ fn every_parameter_gets_a_nonzero_gradient() {
         let cfg = small_model(kind);
         let n_items = 40;
         let model = init_model(&cfg, n_items, None, 3, &device).unwrap();
+        let _graph = trustrec_models::autodiff::exclusive();
         let tb = full_batch(n_items, 4, cfg.max_len);
         let input = model_input(&model, &tb, &device);
         let states = loss_states(model.hidden(&input), &tb, &device);
@@ -57,6 +58,7 @@ fn every_parameter_gets_a_nonzero_gradient() {
 #[test]
 fn loss_gradients_match_finite_differences() {
     let device = Device::flex().autodiff();
+    let _graph = trustrec_models::autodiff::exclusive();
     let (n, d, items) = (3usize, 4usize, 5usize);
     let s: Vec<f32> = (0..n * d)
         .map(|i| ((i * 37 % 11) as f32 - 5.0) / 7.0)
@@ -254,6 +256,7 @@ fn tisasrec_gradients_match_finite_differences() {
     let model = init_model(&cfg, n_items, None, 5, &ad)
         .unwrap()
         .map(&mut Scale(8.0));
+    let _graph = trustrec_models::autodiff::exclusive();
     let mut tb = full_batch(n_items, 2, cfg.max_len);
     tb.inputs[..3].fill(0); // some padding too
     let loss_of = |m: &Recommender, dev: &Device| {

@@ -114,6 +114,7 @@ fn every_parameter_gets_a_gradient_from_item_and_auxiliary_losses() {
     for kind in META {
         let cfg = small_model(kind);
         let model = init_model(&cfg, feats.n_items, Some(&feats), 2, &device).unwrap();
+        let _graph = trustrec_models::autodiff::exclusive();
         let samples = training_samples(&split, TrainMode::Window, cfg.max_len);
         let tb: TrainBatch = collate_train(&split, &samples[..16], cfg.max_len, false);
         let input = SeqInput::new(&tb.inputs, tb.batch, tb.max_len, &device);

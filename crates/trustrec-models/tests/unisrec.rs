@@ -44,6 +44,7 @@ fn trainable_parameters_get_gradients_and_the_text_table_none() {
     let device = Device::flex().autodiff();
     let cfg = small_model(ModelKind::UniSRec);
     let model = init_model(&cfg, n, Some(&feats), 2, &device).unwrap();
+    let _graph = trustrec_models::autodiff::exclusive();
     let samples = training_samples(&split, TrainMode::Window, cfg.max_len);
     let tb: TrainBatch = collate_train(&split, &samples[..16], cfg.max_len, false);
     let input = SeqInput::new(&tb.inputs, tb.batch, tb.max_len, &device);

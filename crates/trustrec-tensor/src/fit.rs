@@ -373,6 +373,7 @@ pub fn fit(
                 batch_idx.extend_from_slice(train.cell(p));
                 batch_z.push(zt[p]);
             }
+            let _graph = trustrec_models::autodiff::exclusive();
             let x = CellBatch::new(&batch_idx, order, &ad);
             let y = Tensor::<1>::from_data(TensorData::new(batch_z.clone(), [chunk.len()]), &ad);
             let loss = (net.forward(&x) - y).powi_scalar(2).mean();

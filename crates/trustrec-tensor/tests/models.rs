@@ -119,6 +119,7 @@ fn every_parameter_gets_a_gradient() {
         ad.seed(3);
         let net = CompletionNet::new(&net_cfg(kind), &t.shape, &ad);
         // All entities appear in the first 200 cells, so every embedding row is touched.
+        let _graph = trustrec_models::autodiff::exclusive();
         let x = CellBatch::new(&t.idx[..600], 3, &ad);
         let y = Tensor::<1>::from_data(TensorData::new(t.values[..200].to_vec(), [200]), &ad);
         let grads = (net.forward(&x) - y).powi_scalar(2).mean().backward();
@@ -148,6 +149,7 @@ fn influence_matches_autodiff_output_layer_gradients() {
         let fast =
             epoch_influence(&net.valid(), &train, &zt, &valid, &zv, &Device::flex()).unwrap();
         let grad_of = |idx: &[u32], z: &[f32]| -> Vec<f32> {
+            let _graph = trustrec_models::autodiff::exclusive();
             let x = CellBatch::new(idx, 3, &ad);
             let y = Tensor::<1>::from_data(TensorData::new(z.to_vec(), [z.len()]), &ad);
             let g = ((net.forward(&x) - y).powi_scalar(2).sum() * 0.5).backward();
