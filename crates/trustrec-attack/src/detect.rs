@@ -6,6 +6,9 @@
 //!   flag residuals above `z` robust standard deviations.
 //! * repeated words: search rewrites tend to stack generic tokens ("The ... The"); flag a text
 //!   whose most frequent word (case-insensitive, punctuation stripped) occurs more than twice.
+//! * LM fluency: word-level edits make titles a language model finds unlikely; flag a text whose
+//!   mean negative log-likelihood per token lies `z` robust standard deviations above that of
+//!   untouched titles.
 
 use serde::Serialize;
 
@@ -144,4 +147,22 @@ pub fn detect(
         detection("repeated-words", &rep, rewritten, None),
         detection("either", &either, rewritten, None),
     ]
+}
+
+/// The LM-fluency detector on texts with mean per-token negative log-likelihoods `nll`, of which
+/// `rewritten` were attacked: the reference (median, 1.4826 x MAD) comes from the untouched ones
+/// only, as a platform would take it from its catalogue, where rewritten texts are rare.
+pub fn lm_fluency(nll: &[f64], rewritten: &[bool], z: f64) -> Detection {
+    let mut clean: Vec<f64> = nll
+        .iter()
+        .zip(rewritten)
+        .filter(|(_, r)| !**r)
+        .map(|(v, _)| *v)
+        .collect();
+    let centre = median(&mut clean);
+    let mut dev: Vec<f64> = clean.iter().map(|v| (v - centre).abs()).collect();
+    let sd = (1.4826 * median(&mut dev)).max(1e-12);
+    let score: Vec<f64> = nll.iter().map(|v| (v - centre) / sd).collect();
+    let flags: Vec<bool> = score.iter().map(|&s| s > z).collect();
+    detection("lm-fluency", &flags, rewritten, Some(&score))
 }

@@ -137,6 +137,7 @@ pub fn icl_target(
         Some(f) if better(&f.0, &before) => f.clone(),
         _ => (before, 1.0, original.to_string()),
     };
+    let lm_edits = usize::from(rewritten != original);
     Ok(SearchOutcome {
         item,
         original: original.to_string(),
@@ -147,5 +148,7 @@ pub fn icl_target(
         edits: Vec::new(),
         evaluated,
         proposed,
+        lm_proposed: proposed,
+        lm_edits,
     })
 }

@@ -15,5 +15,5 @@ pub mod victim;
 
 pub use icl::{IclConfig, icl_target};
 pub use protocol::{Protocol, choose_protocol};
-pub use search::{Edit, SearchConfig, SearchOutcome, Vocabulary, search_target};
+pub use search::{Edit, LmProposals, SearchConfig, SearchOutcome, Vocabulary, search_target};
 pub use victim::Victim;

@@ -1,7 +1,10 @@
 //! The search attack: greedy word-level edits (substitute, insert, delete) of a target's text,
 //! each round proposing edits with words from the catalogue vocabulary, keeping only rewrites
 //! whose sentence vector stays within a cosine floor of the original and whose length stays
-//! bounded, and taking the rewrite that lowers the target's average rank the most.
+//! bounded, and taking the rewrite that lowers the target's average rank the most. Words come
+//! from the catalogue vocabulary and, for a share of the proposals, from a language model's
+//! likeliest next words at the edited position (read once per target from the original text,
+//! then kept aligned with the edits, because a reading costs ~1.5 s on 2 cores).
 
 use std::collections::{HashMap, HashSet};
 
@@ -69,6 +72,10 @@ pub struct SearchConfig {
     pub min_similarity: f64,
     /// Words a rewrite may add to the original's length.
     pub max_extra_words: usize,
+    /// Share of inserted / substituted words taken from the language model's proposals (when
+    /// the search is given them); the rest come from the catalogue vocabulary.
+    #[serde(default)]
+    pub lm_share: f64,
 }
 
 impl Default for SearchConfig {
@@ -78,6 +85,7 @@ impl Default for SearchConfig {
             proposals: 48,
             min_similarity: 0.8,
             max_extra_words: 3,
+            lm_share: 0.5,
         }
     }
 }
@@ -119,6 +127,9 @@ pub struct SearchOutcome {
     pub evaluated: usize,
     /// Rewrites proposed in total.
     pub proposed: usize,
+    /// Proposals whose word came from the language model, and accepted edits among them.
+    pub lm_proposed: usize,
+    pub lm_edits: usize,
 }
 
 /// A lower average rank, ties broken by a higher mean score.
@@ -170,13 +181,44 @@ pub type Encode<'a> = dyn Fn(&[String]) -> anyhow::Result<Vec<f32>> + 'a;
 /// The victim's item vectors for sentence vectors (`[k, text_dim]` -> `[k, dim]`).
 pub type ToItem<'a> = dyn Fn(&[f32]) -> anyhow::Result<Vec<f32>> + 'a;
 
-/// Greedy edit search on `item`'s text `original` (see the module doc). Deterministic for a seed.
+/// Per word position of a text (0 = before the first word, `n` = after the last), the words a
+/// language model proposes there, kept aligned with the text as edits change it.
+#[derive(Clone, Debug, Default)]
+pub struct LmProposals(pub Vec<Vec<String>>);
+
+impl LmProposals {
+    fn at(&self, i: usize) -> &[String] {
+        self.0.get(i).map_or(&[], Vec::as_slice)
+    }
+
+    /// Follows `edit`: an inserted word's successor keeps the list of the position it moved
+    /// from, and a deleted word takes its successor's list with it (the successor's own
+    /// prediction was made after the deleted word).
+    fn follow(&mut self, edit: &Edit) {
+        match *edit {
+            Edit::Substitute { .. } => {}
+            Edit::Insert { at, .. } => {
+                let l = self.at(at).to_vec();
+                self.0.insert(at.min(self.0.len()), l);
+            }
+            Edit::Delete { at } => {
+                if at + 1 < self.0.len() {
+                    self.0.remove(at + 1);
+                }
+            }
+        }
+    }
+}
+
+/// Greedy edit search on `item`'s text `original` (see the module doc); `lm` holds a language
+/// model's proposals for the original text, if any. Deterministic for a seed.
 #[allow(clippy::too_many_arguments)]
 pub fn search_target(
     item: u32,
     original: &str,
     victim: &Victim,
     vocab: &Vocabulary,
+    lm: Option<&LmProposals>,
     cfg: &SearchConfig,
     seed: u64,
     encode: &Encode,
@@ -195,37 +237,60 @@ pub fn search_target(
     let mut edits = Vec::new();
     let (mut evaluated, mut proposed) = (0, 0);
     let mut tried: HashSet<String> = HashSet::from([original.to_string()]);
+    let mut lm = lm.cloned();
+    let (mut lm_proposed, mut lm_edits) = (0, 0);
     for _ in 0..cfg.max_steps {
-        let mut props: Vec<(Edit, String)> = Vec::new();
+        // (edit, text, word from the LM)
+        let mut props: Vec<(Edit, String, bool)> = Vec::new();
         for _ in 0..cfg.proposals * 3 {
             if props.len() == cfg.proposals {
                 break;
             }
             let n = words.len();
             let op = rng.gen_range(0..3);
-            let edit = match op {
-                0 if n > 0 => Edit::Substitute {
+            if op == 2 && n > 1 {
+                let edit = Edit::Delete {
                     at: rng.gen_range(0..n),
-                    word: vocab.sample(&mut rng).to_string(),
-                },
-                2 if n > 1 => Edit::Delete {
-                    at: rng.gen_range(0..n),
-                },
-                _ if n < max_len => Edit::Insert {
-                    at: rng.gen_range(0..=n),
-                    word: vocab.sample(&mut rng).to_string(),
-                },
-                _ => continue,
+                };
+                let text = edit.apply(&words).join(" ");
+                if tried.insert(text.clone()) {
+                    props.push((edit, text, false));
+                }
+                continue;
+            }
+            let substitute = op == 0 && n > 0;
+            if !substitute && n >= max_len {
+                continue;
+            }
+            let at = rng.gen_range(0..n + usize::from(!substitute));
+            // Only a search given LM proposals draws the extra coin, so one without keeps
+            // its catalogue-only random stream.
+            let from_lm = match &lm {
+                Some(l) if !l.at(at).is_empty() => rng.gen_bool(cfg.lm_share.clamp(0.0, 1.0)),
+                _ => false,
+            };
+            let word = match &lm {
+                Some(l) if from_lm => {
+                    let list = l.at(at);
+                    list[rng.gen_range(0..list.len())].clone()
+                }
+                _ => vocab.sample(&mut rng).to_string(),
+            };
+            let edit = if substitute {
+                Edit::Substitute { at, word }
+            } else {
+                Edit::Insert { at, word }
             };
             let text = edit.apply(&words).join(" ");
             if tried.insert(text.clone()) {
-                props.push((edit, text));
+                props.push((edit, text, from_lm));
             }
         }
         if props.is_empty() {
             break;
         }
         proposed += props.len();
+        lm_proposed += props.iter().filter(|p| p.2).count();
         let texts: Vec<String> = props.iter().map(|p| p.1.clone()).collect();
         let scored = score_rewrites(
             item,
@@ -246,6 +311,10 @@ pub fn search_target(
         match round {
             Some((i, sim, s)) if better(&s, &best) => {
                 words = props[i].0.apply(&words);
+                if let Some(l) = lm.as_mut() {
+                    l.follow(&props[i].0);
+                }
+                lm_edits += usize::from(props[i].2);
                 edits.push(props[i].0.clone());
                 best = s;
                 best_sim = sim;
@@ -263,5 +332,7 @@ pub fn search_target(
         edits,
         evaluated,
         proposed,
+        lm_proposed,
+        lm_edits,
     })
 }

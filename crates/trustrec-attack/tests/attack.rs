@@ -136,6 +136,7 @@ fn search_finds_the_word_the_victim_likes_and_keeps_the_floor() {
         proposals: 20,
         min_similarity: 0.5,
         max_extra_words: 1,
+        lm_share: 0.5,
     };
     let run = |cfg: &SearchConfig| {
         search_target(
@@ -143,6 +144,7 @@ fn search_finds_the_word_the_victim_likes_and_keeps_the_floor() {
             "mario kart",
             &victim,
             &vocab,
+            None,
             cfg,
             1,
             &toy_encode,
@@ -172,6 +174,64 @@ fn search_finds_the_word_the_victim_likes_and_keeps_the_floor() {
     assert_eq!(
         (kept.rewritten.as_str(), kept.after),
         ("mario kart", kept.before)
+    );
+}
+
+/// A word only the language model proposes (not in the catalogue vocabulary) is found through
+/// the LM proposals, at the position the LM proposed it for, and counted as an LM edit.
+#[test]
+fn search_uses_language_model_proposals_where_they_stand() {
+    let victim = toy_victim();
+    let vocab = Vocabulary::from_texts(&TITLES[..4], &[], 1, 0.0).unwrap();
+    let cfg = SearchConfig {
+        max_steps: 3,
+        proposals: 20,
+        min_similarity: 0.5,
+        max_extra_words: 1,
+        lm_share: 1.0,
+    };
+    let lists = |at_end: &str| {
+        trustrec_attack::LmProposals(vec![
+            vec!["game".into()],
+            vec!["edition".into()],
+            vec![at_end.to_string()],
+        ])
+    };
+    let run = |lm: Option<&trustrec_attack::LmProposals>| {
+        search_target(
+            0,
+            "mario kart",
+            &victim,
+            &vocab,
+            lm,
+            &cfg,
+            1,
+            &toy_encode,
+            &identity,
+        )
+        .unwrap()
+    };
+    let without = run(None);
+    assert!(!without.rewritten.contains("deluxe"));
+    assert_eq!(without.lm_proposed, 0);
+    let with = run(Some(&lists("deluxe")));
+    assert!(
+        with.rewritten.ends_with("kart deluxe") || with.rewritten.ends_with(" deluxe"),
+        "{with:?}"
+    );
+    assert!(with.after.avg_rank < without.after.avg_rank);
+    assert!(with.lm_edits >= 1 && with.lm_proposed >= with.lm_edits);
+    // Proposed only before the first word, "deluxe" goes there or nowhere.
+    let front = trustrec_attack::LmProposals(vec![
+        vec!["deluxe".into()],
+        vec!["game".into()],
+        vec!["edition".into()],
+    ]);
+    let out = run(Some(&front));
+    assert!(
+        out.rewritten.starts_with("deluxe") || !out.rewritten.contains("deluxe"),
+        "{}",
+        out.rewritten
     );
 }
 
@@ -254,4 +314,15 @@ fn detectors_score_by_hand() {
     assert_eq!((d[0].precision, d[0].recall), (1.0, 0.5));
     assert_eq!((d[1].flagged, d[1].true_positives), (1, 1));
     assert_eq!((d[2].recall, d[2].precision), (1.0, 1.0));
+    // LM fluency: untouched NLLs 2,3,3,4,5 -> median 3, MAD 1, sd 1.4826; the rewrites at 9 and
+    // 3.5 score z = 4.05 and 0.34, so only the first is flagged at z = 2 (and untouched 5, at
+    // z = 1.35, is not); by score, every rewrite but 3.5 outranks every untouched text.
+    use trustrec_attack::detect::lm_fluency;
+    let nll = [2.0, 3.0, 9.0, 3.0, 4.0, 3.5, 5.0];
+    let rw = [false, false, true, false, false, true, false];
+    let d = lm_fluency(&nll, &rw, 2.0);
+    assert_eq!((d.flagged, d.true_positives), (1, 1));
+    assert_eq!((d.precision, d.recall), (1.0, 0.5));
+    // 3.5 beats 2, 3, 3 and loses to 4, 5: AUC = (5 + 3) / 10.
+    assert!((d.auc.unwrap() - 0.8).abs() < 1e-12, "{:?}", d.auc);
 }

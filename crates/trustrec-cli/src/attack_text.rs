@@ -2,7 +2,7 @@
 //! recommender (UniSRec-style) and measure it: ranks, top-20 precision, scores, similarity,
 //! length and BLEU; writes DIR/results.json and DIR/report.md.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -17,8 +17,10 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 use trustrec_attack::bleu::bleu;
 use trustrec_attack::{
-    IclConfig, SearchConfig, Victim, Vocabulary, choose_protocol, icl_target, search_target,
+    IclConfig, LmProposals, SearchConfig, Victim, Vocabulary, choose_protocol, icl_target,
+    search_target,
 };
+use trustrec_llm::ChatLm;
 use trustrec_models::Recommender;
 use trustrec_models::checkpoint::write_bytes_atomic;
 use trustrec_models::ops::to_vec;
@@ -61,6 +63,13 @@ pub struct AttackTextArgs {
     /// Words a rewrite may add.
     #[arg(long, default_value_t = 3)]
     pub max_extra_words: usize,
+    /// Search: share of inserted / substituted words proposed by the language model (SmolLM2,
+    /// its likeliest next words at the edit position); 0 = catalogue words only, no LM needed.
+    #[arg(long, default_value_t = 0.5)]
+    pub lm_share: f64,
+    /// Search: LM proposals kept per word position (catalogue words among its top ones).
+    #[arg(long, default_value_t = 20)]
+    pub lm_top_k: usize,
     /// ICL: prompting rounds per target.
     #[arg(long, default_value_t = 2)]
     pub icl_rounds: usize,
@@ -78,6 +87,10 @@ pub struct AttackTextArgs {
     /// Robust z above which the score-popularity detector flags an item.
     #[arg(long, default_value_t = 3.0)]
     pub detect_z: f64,
+    /// Untouched candidates whose titles the LM reads as the reference of the LM-fluency
+    /// detector (~1.5 s each on 2 cores).
+    #[arg(long, default_value_t = 100)]
+    pub detect_lm_sample: usize,
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -100,14 +113,19 @@ pub fn attack_text_cmd(a: AttackTextArgs) -> anyhow::Result<()> {
         "unknown attack '{}' (expected search or icl)",
         a.attack
     );
+    ensure!(
+        (0.0..=1.0).contains(&a.lm_share),
+        "--lm-share {} must be in [0, 1]",
+        a.lm_share
+    );
     // Load the LLM first: a missing model file should fail before any training.
-    let mut lm = if a.attack == "icl" {
+    let mut lm = if a.attack == "icl" || a.lm_share > 0.0 {
         let p = trustrec_text::models_dir()
             .join("SmolLM2-135M-Instruct-Q4_1/SmolLM2-135M-Instruct.Q4_1.gguf");
-        Some(
-            trustrec_llm::ChatLm::load(&p)
-                .context("the ICL attack needs SmolLM2: run ../shared/scripts/get-models.sh")?,
-        )
+        Some(ChatLm::load(&p).context(
+            "the ICL attack and the search's LM proposals need SmolLM2: run \
+             ../shared/scripts/get-models.sh (or search with --lm-share 0)",
+        )?)
     } else {
         None
     };
@@ -198,6 +216,23 @@ pub fn attack_text_cmd(a: AttackTextArgs) -> anyhow::Result<()> {
         proposals: a.proposals,
         min_similarity: a.min_similarity,
         max_extra_words: a.max_extra_words,
+        lm_share: a.lm_share,
+    };
+    let known: HashSet<&str> = titles.iter().flat_map(|t| t.split_whitespace()).collect();
+    let lm_read = |lm: &mut ChatLm, text: &str| -> anyhow::Result<(LmProposals, f64)> {
+        let words: Vec<String> = text.split_whitespace().map(str::to_string).collect();
+        let r = lm.read(LM_SYSTEM, LM_USER, &words, a.lm_top_k * 4)?;
+        let lists = r
+            .next
+            .into_iter()
+            .map(|l| {
+                l.into_iter()
+                    .filter(|w| known.contains(w.as_str()))
+                    .take(a.lm_top_k)
+                    .collect()
+            })
+            .collect();
+        Ok((LmProposals(lists), r.mean_nll))
     };
     let encode = |t: &[String]| enc.encode(t);
     let to_item = |v: &[f32]| -> anyhow::Result<Vec<f32>> {
@@ -219,10 +254,16 @@ pub fn attack_text_cmd(a: AttackTextArgs) -> anyhow::Result<()> {
         max_extra_words: a.max_extra_words,
         ..IclConfig::default()
     };
+    // Per target: the LM's mean negative log-likelihood per token of the original and the rewrite.
+    let mut fluency: Vec<(f64, f64)> = Vec::new();
     for &t in &protocol.targets {
         let text = &titles[t as usize];
+        let read = match lm.as_mut() {
+            Some(lm) => Some(lm_read(lm, text)?),
+            None => None,
+        };
         let o = match lm.as_mut() {
-            Some(lm) => {
+            Some(lm) if a.attack == "icl" => {
                 let mut generate = |sys: &str, user: &str, s: u64| {
                     lm.chat(sys, user, icfg.max_new_tokens, icfg.temperature, s)
                 };
@@ -237,8 +278,21 @@ pub fn attack_text_cmd(a: AttackTextArgs) -> anyhow::Result<()> {
                     &to_item,
                 )?
             }
-            None => search_target(t, text, &victim, &vocab, &scfg, seed, &encode, &to_item)?,
+            _ => {
+                let props = read.as_ref().filter(|_| a.lm_share > 0.0).map(|r| &r.0);
+                search_target(
+                    t, text, &victim, &vocab, props, &scfg, seed, &encode, &to_item,
+                )?
+            }
         };
+        if let (Some(lm), Some((_, nll))) = (lm.as_mut(), &read) {
+            let after = if o.rewritten == *text {
+                *nll
+            } else {
+                lm_read(lm, &o.rewritten)?.1
+            };
+            fluency.push((*nll, after));
+        }
         outcomes.push(o);
         bar.inc(1);
     }
@@ -294,6 +348,34 @@ pub fn attack_text_cmd(a: AttackTextArgs) -> anyhow::Result<()> {
         &truth,
         a.detect_z,
     );
+    // LM fluency: the rewritten targets against a seeded sample of untouched candidates.
+    let lm_detection = match lm.as_mut() {
+        Some(lm) if !fluency.is_empty() => {
+            let mut pool: Vec<u32> = victim
+                .candidates
+                .iter()
+                .copied()
+                .filter(|c| protocol.targets.binary_search(c).is_err())
+                .collect();
+            pool.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0xF1_0E7C));
+            pool.truncate(a.detect_lm_sample);
+            let mut nll: Vec<f64> = fluency.iter().map(|f| f.1).collect();
+            for &c in &pool {
+                nll.push(lm_read(lm, &titles[c as usize])?.1);
+            }
+            let truth: Vec<bool> = (0..nll.len()).map(|i| i < fluency.len()).collect();
+            let d = trustrec_attack::detect::lm_fluency(&nll, &truth, a.detect_z);
+            let fp = d.flagged - d.true_positives;
+            let fpr = fp as f64 / pool.len().max(1) as f64;
+            // Precision had the detector run over all candidates (targets at their real share).
+            let prev = protocol.targets.len() as f64 / victim.candidates.len() as f64;
+            let at_prev = d.recall * prev / (d.recall * prev + fpr * (1.0 - prev)).max(1e-12);
+            json!({"detection": d, "untouched_sample": pool.len(), "false_positive_rate": fpr,
+                   "precision_at_candidate_share": at_prev,
+                   "untouched_nll_mean": nll[fluency.len()..].iter().sum::<f64>() / pool.len().max(1) as f64})
+        }
+        _ => serde_json::Value::Null,
+    };
     let audit = if a.audit {
         let mut pool: Vec<u32> = victim
             .candidates
@@ -309,11 +391,16 @@ pub fn attack_text_cmd(a: AttackTextArgs) -> anyhow::Result<()> {
         };
         let mut rows = Vec::new();
         for &c in &pool {
+            let props = match lm.as_mut() {
+                Some(lm) if a.lm_share > 0.0 => Some(lm_read(lm, &titles[c as usize])?.0),
+                _ => None,
+            };
             let o = search_target(
                 c,
                 &titles[c as usize],
                 &victim,
                 &vocab,
+                props.as_ref(),
                 &bounded,
                 seed,
                 &encode,
@@ -340,15 +427,28 @@ pub fn attack_text_cmd(a: AttackTextArgs) -> anyhow::Result<()> {
     let words = |s: &str| s.split_whitespace().count() as f64;
     let before_rank = mean(&|o| o.before.avg_rank);
     let after_rank = mean(&|o| o.after.avg_rank);
+    let nll = |i: usize, after: bool| fluency.get(i).map(|f| if after { f.1 } else { f.0 });
+    let mean_nll = |after: bool| {
+        (!fluency.is_empty()).then(|| {
+            fluency
+                .iter()
+                .map(|f| if after { f.1 } else { f.0 })
+                .sum::<f64>()
+                / n
+        })
+    };
     let targets: Vec<serde_json::Value> = outcomes
         .iter()
-        .map(|o| json!({
+        .enumerate()
+        .map(|(i, o)| json!({
             "item": prep.log.item_ids.original(o.item), "original": o.original, "rewritten": o.rewritten,
             "rank_before": o.before.avg_rank, "rank_after": o.after.avg_rank,
             "score_before": o.before.mean_score, "score_after": o.after.mean_score,
             "top20_before": o.before.top20, "top20_after": o.after.top20,
             "similarity": o.similarity, "bleu": bleu(&o.original, &o.rewritten),
             "edits": o.edits, "proposed": o.proposed, "evaluated": o.evaluated,
+            "lm_proposed": o.lm_proposed, "lm_edits": o.lm_edits,
+            "lm_nll_before": nll(i, false), "lm_nll_after": nll(i, true),
         }))
         .collect();
     let victim_results: serde_json::Value = std::fs::read(victim_dir.join("results.json"))
@@ -364,14 +464,18 @@ pub fn attack_text_cmd(a: AttackTextArgs) -> anyhow::Result<()> {
                    "users": cases.len(), "search": scfg, "icl": (a.attack == "icl").then_some(&icfg), "vocabulary": vocab.words.len()},
         "protocol": {"n_targets": protocol.targets.len(), "n_candidates": protocol.candidates.len()},
         "before": {"avg_rank": before_rank, "precision_at_20": p_before,
-                   "mean_score": mean(&|o| o.before.mean_score), "length": mean(&|o| words(&o.original))},
+                   "mean_score": mean(&|o| o.before.mean_score), "length": mean(&|o| words(&o.original)),
+                   "lm_nll": mean_nll(false)},
         "after": {"avg_rank": after_rank, "precision_at_20": p_after,
                   "mean_score": mean(&|o| o.after.mean_score), "similarity": mean(&|o| o.similarity),
                   "length": mean(&|o| words(&o.rewritten)), "bleu": mean(&|o| bleu(&o.original, &o.rewritten)),
-                  "rank_reduction": 1.0 - after_rank / before_rank},
+                  "rank_reduction": 1.0 - after_rank / before_rank, "lm_nll": mean_nll(true),
+                  "lm_edits": outcomes.iter().map(|o| o.lm_edits).sum::<usize>(),
+                  "edits": outcomes.iter().map(|o| o.edits.len()).sum::<usize>()},
         "timing": {"attack_seconds": attack_seconds, "seconds_per_target": attack_seconds / n,
                    "total_seconds": t0.elapsed().as_secs_f64()},
-        "detectors": {"on_attacked": detections, "on_original_texts": detections_clean, "z": a.detect_z},
+        "detectors": {"on_attacked": detections, "on_original_texts": detections_clean, "z": a.detect_z,
+                      "lm_fluency": lm_detection},
         "audit": audit,
         "targets": targets,
     });
@@ -385,6 +489,10 @@ pub fn attack_text_cmd(a: AttackTextArgs) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// How the LM is asked to read a title (for its next-word proposals and its likelihood).
+const LM_SYSTEM: &str = "You are a helpful assistant.";
+const LM_USER: &str = "Write the title of a product sold in an online shop.";
 
 /// The rewritten text of `item` when it is a target.
 fn replaced_text<'a>(targets: &[u32], rewritten: &'a [String], item: u32) -> Option<&'a str> {
@@ -414,25 +522,33 @@ fn report(r: &serde_json::Value) -> String {
     let (b, a) = (&r["before"], &r["after"]);
     let _ = writeln!(
         s,
-        "| | avg rank | precision@20 | mean score | length | similarity | BLEU |\n|---|---|---|---|---|---|---|"
+        "| | avg rank | precision@20 | mean score | length | similarity | BLEU | LM NLL/token |\n|---|---|---|---|---|---|---|---|"
     );
     let _ = writeln!(
         s,
-        "| before | {:.1} | {:.4} | {:.3} | {:.1} | 1 | 1 |",
+        "| before | {:.1} | {:.4} | {:.3} | {:.1} | 1 | 1 | {:.3} |",
         f(&b["avg_rank"]),
         f(&b["precision_at_20"]),
         f(&b["mean_score"]),
-        f(&b["length"])
+        f(&b["length"]),
+        f(&b["lm_nll"])
     );
     let _ = writeln!(
         s,
-        "| after | {:.1} | {:.4} | {:.3} | {:.1} | {:.3} | {:.3} |\n",
+        "| after | {:.1} | {:.4} | {:.3} | {:.1} | {:.3} | {:.3} | {:.3} |\n",
         f(&a["avg_rank"]),
         f(&a["precision_at_20"]),
         f(&a["mean_score"]),
         f(&a["length"]),
         f(&a["similarity"]),
-        f(&a["bleu"])
+        f(&a["bleu"]),
+        f(&a["lm_nll"])
+    );
+    let _ = writeln!(
+        s,
+        "Accepted edits: {} ({} with a word the language model proposed). LM NLL/token: SmolLM2's \
+         mean negative log-likelihood of the title as a product title (higher = less fluent).\n",
+        a["edits"], a["lm_edits"]
     );
     let _ = writeln!(
         s,
@@ -453,6 +569,20 @@ fn report(r: &serde_json::Value) -> String {
             d["flagged"],
             f(&d["precision"]),
             f(&d["recall"]),
+        );
+    }
+    let lf = &r["detectors"]["lm_fluency"];
+    if !lf.is_null() {
+        let d = &lf["detection"];
+        let _ = writeln!(
+            s,
+            "| lm-fluency (targets vs {} untouched) | {} | {:.3} (at the real share: {:.3}) | {:.3} | {:.3} |",
+            lf["untouched_sample"],
+            d["flagged"],
+            f(&d["precision"]),
+            f(&lf["precision_at_candidate_share"]),
+            f(&d["recall"]),
+            f(&d["auc"]),
         );
     }
     if !r["audit"].is_null() {

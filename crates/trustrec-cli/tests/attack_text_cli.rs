@@ -7,15 +7,23 @@ mod common;
 
 use common::{bin, json, run};
 
+/// MiniLM and SmolLM2 (the search's LM proposals) are both present.
 fn have_minilm() -> bool {
-    let dir = trustrec_models_dir().join("all-MiniLM-L6-v2/model.safetensors");
-    if !dir.exists() {
-        println!(
-            "skipped: {} is absent (run ../shared/scripts/get-models.sh)",
-            dir.display()
-        );
-    }
-    dir.exists()
+    [
+        "all-MiniLM-L6-v2/model.safetensors",
+        "SmolLM2-135M-Instruct-Q4_1/SmolLM2-135M-Instruct.Q4_1.gguf",
+    ]
+    .iter()
+    .all(|f| {
+        let p = trustrec_models_dir().join(f);
+        if !p.exists() {
+            println!(
+                "skipped: {} is absent (run ../shared/scripts/get-models.sh)",
+                p.display()
+            );
+        }
+        p.exists()
+    })
 }
 
 fn trustrec_models_dir() -> std::path::PathBuf {
@@ -64,6 +72,8 @@ fn real_minilm_search_attack_on_embedded_ml100k_keeps_its_contract() {
             "--audit",
             "--audit-items",
             "5",
+            "--detect-lm-sample",
+            "20",
             "--out",
         ])
         .arg(dir.path()));
@@ -84,8 +94,33 @@ fn real_minilm_search_attack_on_embedded_ml100k_keeps_its_contract() {
         assert!(t["rank_after"].as_f64().unwrap() <= t["rank_before"].as_f64().unwrap());
         assert!(t["similarity"].as_f64().unwrap() >= 0.8, "{t}");
         assert!(!t["original"].as_str().unwrap().is_empty());
+        // The LM read every original and rewrite: a finite, positive NLL, the same for both
+        // when nothing changed.
+        let (nb, na) = (
+            t["lm_nll_before"].as_f64().unwrap(),
+            t["lm_nll_after"].as_f64().unwrap(),
+        );
+        assert!(
+            nb > 0.0 && na > 0.0 && nb.is_finite() && na.is_finite(),
+            "{t}"
+        );
+        if t["rewritten"] == t["original"] {
+            assert_eq!(nb, na);
+        }
+        assert!(t["lm_edits"].as_u64().unwrap() <= t["edits"].as_array().unwrap().len() as u64);
     }
     assert!(r["after"]["similarity"].as_f64().unwrap() >= 0.8);
+    assert_eq!(r["config"]["search"]["lm_share"].as_f64(), Some(0.5));
+    let lf = &r["detectors"]["lm_fluency"];
+    assert_eq!(lf["untouched_sample"].as_u64(), Some(20));
+    let auc = lf["detection"]["auc"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&auc), "{lf}");
+    // Half the words come from the LM, so some proposals did.
+    let lm_proposed: u64 = targets
+        .iter()
+        .map(|t| t["lm_proposed"].as_u64().unwrap())
+        .sum();
+    assert!(lm_proposed > 0);
     let audit = r["audit"]["items"].as_array().unwrap();
     assert_eq!(audit.len(), 5);
     for row in audit {

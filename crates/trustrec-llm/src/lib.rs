@@ -20,6 +20,10 @@ pub struct ChatLm {
     tokenizer: Tokenizer,
     device: Device,
     end: u32,
+    /// Per token id: the word it spells when it starts a word mid-sentence (`Ġword`) and when
+    /// it starts the reply (`word`); `None` for pieces, punctuation and specials.
+    after_space: Vec<Option<String>>,
+    at_start: Vec<Option<String>>,
     /// Longest prompt + completion in tokens.
     pub max_context: usize,
 }
@@ -71,6 +75,15 @@ impl ChatLm {
         let end = *vocab
             .get("<|im_end|>")
             .context("the vocabulary has no <|im_end|>")?;
+        let word = |t: &str| {
+            (t.len() >= 2 && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+                .then(|| t.to_string())
+        };
+        let after_space = tokens
+            .iter()
+            .map(|t| t.strip_prefix('Ġ').and_then(word))
+            .collect();
+        let at_start = tokens.iter().map(|t| word(t)).collect();
         let device = Device::Cpu;
         let model = ModelWeights::from_gguf(ct, &mut file, &device)
             .map_err(|e| anyhow!("{}: {e}", path.display()))?;
@@ -79,8 +92,74 @@ impl ChatLm {
             tokenizer,
             device,
             end,
+            after_space,
+            at_start,
             max_context: 2048,
         })
+    }
+
+    /// Reads `words` as the assistant's reply to `user` (system prompt `system`), one token at a
+    /// time, and returns at every word boundary (before word 0, ..., after the last word) the
+    /// `top_k` single-token words the model finds likeliest next, plus the mean negative
+    /// log-likelihood per token of the words. Deterministic (no sampling). Batching texts does
+    /// not help here: candle's CPU quantized matmul costs the same per row (measured).
+    pub fn read(
+        &mut self,
+        system: &str,
+        user: &str,
+        words: &[String],
+        top_k: usize,
+    ) -> anyhow::Result<Reading> {
+        let prompt = format!(
+            "<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
+        );
+        let ids = self.encode(&prompt)?;
+        let mut pieces = Vec::with_capacity(words.len());
+        for (j, w) in words.iter().enumerate() {
+            pieces.push(self.encode(&if j == 0 { w.clone() } else { format!(" {w}") })?);
+        }
+        let total = ids.len() + pieces.iter().map(Vec::len).sum::<usize>();
+        ensure!(
+            total <= self.max_context,
+            "the text has {total} tokens with its prompt; the limit is {}",
+            self.max_context
+        );
+        let mut logits = self.logits(&ids, 0)?;
+        let mut pos = ids.len();
+        let mut next = Vec::with_capacity(words.len() + 1);
+        let (mut nll, mut tokens) = (0.0f64, 0usize);
+        for j in 0..=words.len() {
+            let table = if j == 0 {
+                &self.at_start
+            } else {
+                &self.after_space
+            };
+            next.push(top_words(&logits, table, top_k));
+            let Some(piece) = pieces.get(j) else { break };
+            for &tok in piece {
+                nll -= log_softmax_at(&logits, tok as usize);
+                tokens += 1;
+                logits = self.logits(&[tok], pos)?;
+                pos += 1;
+            }
+        }
+        Ok(Reading {
+            next,
+            mean_nll: nll / tokens.max(1) as f64,
+            tokens,
+        })
+    }
+
+    /// Next-token logits after feeding `ids` at position `pos` (0 starts a new text).
+    fn logits(&mut self, ids: &[u32], pos: usize) -> anyhow::Result<Vec<f32>> {
+        let c = |e: candle_core::Error| anyhow!("reading: {e}");
+        let x = Tensor::new(ids, &self.device)
+            .and_then(|t| t.unsqueeze(0))
+            .map_err(c)?;
+        self.model
+            .forward(&x, pos)
+            .and_then(|l| l.squeeze(0)?.to_vec1())
+            .map_err(c)
     }
 
     /// Token ids of `text` (special tokens such as `<|im_start|>` kept whole).
@@ -155,4 +234,39 @@ impl ChatLm {
             .decode(&out, true)
             .map_err(|e| anyhow!("decoding: {e}"))
     }
+}
+
+/// What [`ChatLm::read`] saw in a text.
+#[derive(Clone, Debug)]
+pub struct Reading {
+    /// `next[j]`: the likeliest single-token words to stand at word position `j`, best first.
+    pub next: Vec<Vec<String>>,
+    /// Mean negative log-likelihood (nats) per token of the text.
+    pub mean_nll: f64,
+    /// Tokens of the text (prompt excluded).
+    pub tokens: usize,
+}
+
+/// The `k` highest-logit tokens that spell a word in `table`, as words, best first.
+fn top_words(logits: &[f32], table: &[Option<String>], k: usize) -> Vec<String> {
+    let mut ranked: Vec<(f32, &str)> = logits
+        .iter()
+        .zip(table)
+        .filter_map(|(&l, w)| w.as_deref().map(|w| (l, w)))
+        .collect();
+    let k = k.min(ranked.len());
+    if k == 0 {
+        return Vec::new();
+    }
+    ranked.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0));
+    ranked.truncate(k);
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    ranked.into_iter().map(|(_, w)| w.to_string()).collect()
+}
+
+/// `log softmax(logits)[i]`, computed stably in f64.
+fn log_softmax_at(logits: &[f32], i: usize) -> f64 {
+    let m = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+    let z: f64 = logits.iter().map(|&l| (l as f64 - m).exp()).sum();
+    logits[i] as f64 - m - z.ln()
 }

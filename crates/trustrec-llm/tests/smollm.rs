@@ -61,3 +61,44 @@ fn real_smollm_answers_and_repeats_with_a_seed() {
     assert_eq!(s1, s2);
     assert!(!s1.trim().is_empty());
 }
+
+/// Reading a title gives one word list per boundary, made of clean single words, that continue
+/// the text plausibly; a scrambled title reads as less likely than the real one.
+#[test]
+fn real_smollm_reads_a_title_word_by_word() {
+    let Some(path) = model() else { return };
+    let mut lm = trustrec_llm::ChatLm::load(&path).unwrap();
+    let (sys, user) = ("You are a helpful assistant.", "Name a video game.");
+    let words: Vec<String> = "Super Mario Bros for Nintendo Switch"
+        .split(' ')
+        .map(String::from)
+        .collect();
+    let r = lm.read(sys, user, &words, 20).unwrap();
+    assert_eq!(r.next.len(), words.len() + 1);
+    for list in &r.next {
+        assert_eq!(list.len(), 20);
+        assert!(
+            list.iter()
+                .all(|w| w.len() >= 2 && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')),
+            "{list:?}"
+        );
+    }
+    // After "Super", a model that knows games expects "Mario" among its top words.
+    assert!(r.next[1].iter().any(|w| w == "Mario"), "{:?}", r.next[1]);
+    assert!(r.tokens >= words.len());
+    let scrambled: Vec<String> = "Switch Bros Nintendo for Mario Super"
+        .split(' ')
+        .map(String::from)
+        .collect();
+    let s = lm.read(sys, user, &scrambled, 5).unwrap();
+    assert!(
+        s.mean_nll > r.mean_nll + 0.5,
+        "scrambled {} vs real {}",
+        s.mean_nll,
+        r.mean_nll
+    );
+    // Deterministic: the same reading twice.
+    let again = lm.read(sys, user, &words, 20).unwrap();
+    assert_eq!(again.next, r.next);
+    assert_eq!(again.mean_nll, r.mean_nll);
+}
