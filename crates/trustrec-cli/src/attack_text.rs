@@ -348,17 +348,22 @@ pub fn attack_text_cmd(a: AttackTextArgs) -> anyhow::Result<()> {
         &truth,
         a.detect_z,
     );
+    // A seeded sample of `n` untouched candidates (one stream per use, by `salt`).
+    let untouched = |salt: u64, n: usize| -> Vec<u32> {
+        let mut pool: Vec<u32> = victim
+            .candidates
+            .iter()
+            .copied()
+            .filter(|c| protocol.targets.binary_search(c).is_err())
+            .collect();
+        pool.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ salt));
+        pool.truncate(n);
+        pool
+    };
     // LM fluency: the rewritten targets against a seeded sample of untouched candidates.
     let lm_detection = match lm.as_mut() {
         Some(lm) if !fluency.is_empty() => {
-            let mut pool: Vec<u32> = victim
-                .candidates
-                .iter()
-                .copied()
-                .filter(|c| protocol.targets.binary_search(c).is_err())
-                .collect();
-            pool.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0xF1_0E7C));
-            pool.truncate(a.detect_lm_sample);
+            let pool = untouched(0xF1_0E7C, a.detect_lm_sample);
             let mut nll: Vec<f64> = fluency.iter().map(|f| f.1).collect();
             for &c in &pool {
                 nll.push(lm_read(lm, &titles[c as usize])?.1);
@@ -377,14 +382,7 @@ pub fn attack_text_cmd(a: AttackTextArgs) -> anyhow::Result<()> {
         _ => serde_json::Value::Null,
     };
     let audit = if a.audit {
-        let mut pool: Vec<u32> = victim
-            .candidates
-            .iter()
-            .copied()
-            .filter(|c| protocol.targets.binary_search(c).is_err())
-            .collect();
-        pool.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0xA0D1_7000));
-        pool.truncate(a.audit_items);
+        let pool = untouched(0xA0D1_7000, a.audit_items);
         let bounded = SearchConfig {
             max_steps: a.audit_steps,
             ..scfg.clone()
