@@ -503,6 +503,8 @@ fn replaced_text<'a>(targets: &[u32], rewritten: &'a [String], item: u32) -> Opt
 fn report(r: &serde_json::Value) -> String {
     let mut s = String::new();
     let f = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
+    // The LM's NLL, "-" when the run read no text with the LM.
+    let nll = |v: &serde_json::Value| v.as_f64().map_or("-".to_string(), |x| format!("{x:.3}"));
     let _ = writeln!(
         s,
         "# Text rewriting attack ({})\n",
@@ -524,23 +526,23 @@ fn report(r: &serde_json::Value) -> String {
     );
     let _ = writeln!(
         s,
-        "| before | {:.1} | {:.4} | {:.3} | {:.1} | 1 | 1 | {:.3} |",
+        "| before | {:.1} | {:.4} | {:.3} | {:.1} | 1 | 1 | {} |",
         f(&b["avg_rank"]),
         f(&b["precision_at_20"]),
         f(&b["mean_score"]),
         f(&b["length"]),
-        f(&b["lm_nll"])
+        nll(&b["lm_nll"])
     );
     let _ = writeln!(
         s,
-        "| after | {:.1} | {:.4} | {:.3} | {:.1} | {:.3} | {:.3} | {:.3} |\n",
+        "| after | {:.1} | {:.4} | {:.3} | {:.1} | {:.3} | {:.3} | {} |\n",
         f(&a["avg_rank"]),
         f(&a["precision_at_20"]),
         f(&a["mean_score"]),
         f(&a["length"]),
         f(&a["similarity"]),
         f(&a["bleu"]),
-        f(&a["lm_nll"])
+        nll(&a["lm_nll"])
     );
     let _ = writeln!(
         s,
