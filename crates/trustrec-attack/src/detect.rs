@@ -106,10 +106,16 @@ fn residual_z(x: &[f64], y: &[f64]) -> Vec<f64> {
     }
     let b = median(&mut slopes);
     let r: Vec<f64> = x.iter().zip(y).map(|(a, v)| v - b * a).collect();
-    let centre = median(&mut r.clone());
-    let mut dev: Vec<f64> = r.iter().map(|v| (v - centre).abs()).collect();
+    robust_z(&r, &r)
+}
+
+/// `values` as robust z against `reference`: centred on its median and scaled by 1.4826 x its
+/// median absolute deviation (the standard deviation, were it normal).
+fn robust_z(values: &[f64], reference: &[f64]) -> Vec<f64> {
+    let centre = median(&mut reference.to_vec());
+    let mut dev: Vec<f64> = reference.iter().map(|v| (v - centre).abs()).collect();
     let sd = (1.4826 * median(&mut dev)).max(1e-12);
-    r.iter().map(|v| (v - centre) / sd).collect()
+    values.iter().map(|v| (v - centre) / sd).collect()
 }
 
 /// Largest number of times one word occurs in `text`.
@@ -153,16 +159,13 @@ pub fn detect(
 /// `rewritten` were attacked: the reference (median, 1.4826 x MAD) comes from the untouched ones
 /// only, as a platform would take it from its catalogue, where rewritten texts are rare.
 pub fn lm_fluency(nll: &[f64], rewritten: &[bool], z: f64) -> Detection {
-    let mut clean: Vec<f64> = nll
+    let clean: Vec<f64> = nll
         .iter()
         .zip(rewritten)
         .filter(|(_, r)| !**r)
         .map(|(v, _)| *v)
         .collect();
-    let centre = median(&mut clean);
-    let mut dev: Vec<f64> = clean.iter().map(|v| (v - centre).abs()).collect();
-    let sd = (1.4826 * median(&mut dev)).max(1e-12);
-    let score: Vec<f64> = nll.iter().map(|v| (v - centre) / sd).collect();
+    let score = robust_z(nll, &clean);
     let flags: Vec<bool> = score.iter().map(|&s| s > z).collect();
     detection("lm-fluency", &flags, rewritten, Some(&score))
 }

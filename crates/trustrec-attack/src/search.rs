@@ -248,38 +248,30 @@ pub fn search_target(
             }
             let n = words.len();
             let op = rng.gen_range(0..3);
-            if op == 2 && n > 1 {
-                let edit = Edit::Delete {
-                    at: rng.gen_range(0..n),
-                };
-                let text = edit.apply(&words).join(" ");
-                if tried.insert(text.clone()) {
-                    props.push((edit, text, false));
-                }
-                continue;
-            }
-            let substitute = op == 0 && n > 0;
-            if !substitute && n >= max_len {
-                continue;
-            }
-            let at = rng.gen_range(0..n + usize::from(!substitute));
-            // Only a search given LM proposals draws the extra coin, so one without keeps
-            // its catalogue-only random stream.
-            let from_lm = match &lm {
-                Some(l) if !l.at(at).is_empty() => rng.gen_bool(cfg.lm_share.clamp(0.0, 1.0)),
-                _ => false,
-            };
-            let word = match &lm {
-                Some(l) if from_lm => {
-                    let list = l.at(at);
-                    list[rng.gen_range(0..list.len())].clone()
-                }
-                _ => vocab.sample(&mut rng).to_string(),
-            };
-            let edit = if substitute {
-                Edit::Substitute { at, word }
+            let (edit, from_lm) = if op == 2 && n > 1 {
+                let at = rng.gen_range(0..n);
+                (Edit::Delete { at }, false)
             } else {
-                Edit::Insert { at, word }
+                let substitute = op == 0 && n > 0;
+                if !substitute && n >= max_len {
+                    continue;
+                }
+                let at = rng.gen_range(0..n + usize::from(!substitute));
+                // Only a search given LM proposals here draws the extra coin, so one without
+                // keeps its catalogue-only random stream.
+                let list = lm.as_ref().map_or(&[][..], |l| l.at(at));
+                let from_lm = !list.is_empty() && rng.gen_bool(cfg.lm_share.clamp(0.0, 1.0));
+                let word = if from_lm {
+                    list[rng.gen_range(0..list.len())].clone()
+                } else {
+                    vocab.sample(&mut rng).to_string()
+                };
+                let edit = if substitute {
+                    Edit::Substitute { at, word }
+                } else {
+                    Edit::Insert { at, word }
+                };
+                (edit, from_lm)
             };
             let text = edit.apply(&words).join(" ");
             if tried.insert(text.clone()) {
