@@ -324,9 +324,14 @@ pub fn evaluate(a: EvaluateArgs) -> anyhow::Result<()> {
         o => anyhow::bail!("--on must be valid or test, got '{o}'"),
     };
     let t = Instant::now();
-    let (metrics, _) = evaluate_cases(&model, &prep.split, cases, &eval_options(&cfg), &device)?;
-    let out =
-        serde_json::json!({ "on": a.on, "metrics": metrics, "seconds": t.elapsed().as_secs_f64() });
+    let opts = eval_options(&cfg);
+    let (metrics, _) = evaluate_cases(&model, &prep.split, cases, &opts, &device)?;
+    let seconds = t.elapsed().as_secs_f64();
+    let candidates = evaluate_candidates(&model, &prep.split, cases, &opts, &device)?;
+    let mut out = serde_json::json!({ "on": a.on, "metrics": metrics, "seconds": seconds });
+    if let Some(c) = candidates {
+        out["candidates"] = serde_json::to_value(c)?;
+    }
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
 }

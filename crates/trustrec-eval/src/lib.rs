@@ -16,7 +16,7 @@ mod topk;
 
 pub use error::EvalError;
 pub use full::{EvalRequest, evaluate_full, evaluate_full_blocked};
-pub use matrix::MatRef;
+pub use matrix::{MatRef, scores_nt};
 pub use metrics::{MetricAccumulator, Metrics};
 pub use rank::rank_of;
 pub use rls::{average_overlap, jaccard_at_k, rbo, try_rbo};

@@ -140,27 +140,41 @@ impl<'a> Scorer<'a> {
         }
         let a = &self.queries.data[rows.start * d..rows.end * d];
         let beta = if self.bias.is_some() { 1.0 } else { 0.0 };
-        // SAFETY: `a` is r x d row-major (strides d, 1); items is m x d
-        // row-major, read as its transpose d x m (strides 1, d); `buf` holds
-        // exactly r * m floats written as r x m row-major (strides m, 1).
-        // Shapes were validated in `Scorer::new`, and `buf` is not aliased.
-        unsafe {
-            matrixmultiply::sgemm(
-                r,
-                d,
-                m,
-                1.0,
-                a.as_ptr(),
-                d as isize,
-                1,
-                self.items.data.as_ptr(),
-                1,
-                d as isize,
-                beta,
-                buf.as_mut_ptr(),
-                m as isize,
-                1,
-            );
-        }
+        sgemm_nt(a, r, self.items.data, m, d, beta, buf);
+    }
+}
+
+/// `out = a * b^T` for row-major `a` (r x d) and `b` (m x d), `out` resized to r x m.
+///
+/// Every scoring path (full catalogue, candidate slabs) goes through the same sgemm, so a
+/// (query, item) score is computed with the same kernel everywhere.
+pub fn scores_nt(a: MatRef, b: MatRef, out: &mut Vec<f32>) -> Result<(), EvalError> {
+    Scorer::new(a, b, None)?.score_block(0..a.rows, out);
+    Ok(())
+}
+
+/// `out = a * b^T + beta * out`; the caller guarantees the shapes (r x d, m x d, r x m).
+fn sgemm_nt(a: &[f32], r: usize, b: &[f32], m: usize, d: usize, beta: f32, out: &mut [f32]) {
+    assert!(a.len() >= r * d && b.len() >= m * d && out.len() >= r * m);
+    // SAFETY: `a` is r x d row-major (strides d, 1); `b` is m x d row-major, read as its
+    // transpose d x m (strides 1, d); `out` holds r * m floats written as r x m row-major
+    // (strides m, 1). The lengths are asserted above and `out` is not aliased.
+    unsafe {
+        matrixmultiply::sgemm(
+            r,
+            d,
+            m,
+            1.0,
+            a.as_ptr(),
+            d as isize,
+            1,
+            b.as_ptr(),
+            1,
+            d as isize,
+            beta,
+            out.as_mut_ptr(),
+            m as isize,
+            1,
+        );
     }
 }

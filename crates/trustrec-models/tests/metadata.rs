@@ -278,12 +278,12 @@ fn m2trec_ranks_items_never_seen_in_training_by_their_metadata() {
 #[test]
 fn hiersrec_candidates_fill_the_budget_by_category_then_popularity() {
     let by_cat = vec![vec![0, 1], vec![2, 3, 4], vec![5]];
-    let (mut order, mut cand) = (Vec::new(), Vec::new());
-    choose(&[0.1, 0.9, 0.5], &by_cat, 4, &mut order, &mut cand);
+    let mut cand = Vec::new();
+    choose(&[0.1, 0.9, 0.5], &by_cat, 4, &mut cand);
     assert_eq!(cand, [2, 3, 4, 5]);
-    choose(&[0.1, 0.9, 0.5], &by_cat, 2, &mut order, &mut cand);
+    choose(&[0.1, 0.9, 0.5], &by_cat, 2, &mut cand);
     assert_eq!(cand, [2, 3]);
-    choose(&[0.7, 0.7, 0.5], &by_cat, 3, &mut order, &mut cand);
+    choose(&[0.7, 0.7, 0.5], &by_cat, 3, &mut cand);
     assert_eq!(cand, [0, 1, 2], "ties go to the smaller category id");
 }
 
