@@ -123,20 +123,35 @@ impl CompleteArgs {
     }
 }
 
-/// The tensor and the SHA-256 of the bytes it came from.
+/// The tensor and the SHA-256 of the bytes it came from (each file read once).
 fn load_tensor(a: &CompleteArgs) -> anyhow::Result<(SparseTensor, String)> {
+    let mut h = Sha256::new();
+    let mut read = |p: &Path| -> anyhow::Result<Vec<u8>> {
+        let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+        h.update(&bytes);
+        Ok(bytes)
+    };
+    let npy = |p: &Path, bytes: &[u8]| {
+        trustrec_tensor::npy::parse_npy(bytes)
+            .with_context(|| format!("{}: not a readable .npy array", p.display()))
+    };
     let tensor = match a.format.as_str() {
         "npy" => {
-            let arr = trustrec_tensor::npy::read_npy(&a.data)?;
-            let mask = a
-                .mask
-                .as_deref()
-                .map(trustrec_tensor::npy::read_npy)
-                .transpose()?;
+            let arr = npy(&a.data, &read(&a.data)?)?;
+            let mask = match a.mask.as_deref() {
+                Some(m) => Some(npy(m, &read(m)?)?),
+                None => None,
+            };
             trustrec_tensor::npy::dense_to_sparse(&arr, mask.as_ref())
                 .with_context(|| format!("{}", a.data.display()))?
         }
-        "coo" => trustrec_tensor::coords::read_coords(&a.data, a.shape.as_deref())?,
+        "coo" => {
+            let bytes = read(&a.data)?;
+            let text = std::str::from_utf8(&bytes)
+                .with_context(|| format!("reading {}: not UTF-8 text", a.data.display()))?;
+            trustrec_tensor::coords::parse_coords(text, a.shape.as_deref())
+                .with_context(|| format!("in {}", a.data.display()))?
+        }
         log => {
             let format: Format = log.parse().map_err(|e| {
                 anyhow::anyhow!("unknown tensor format '{log}' (npy, coo, recbole, jodie): {e}")
@@ -148,10 +163,6 @@ fn load_tensor(a: &CompleteArgs) -> anyhow::Result<(SparseTensor, String)> {
             return Ok((t, loaded.source.hash));
         }
     };
-    let mut h = Sha256::new();
-    for p in std::iter::once(&a.data).chain(a.mask.as_ref()) {
-        h.update(std::fs::read(p).with_context(|| format!("reading {}", p.display()))?);
-    }
     Ok((tensor, format!("{:x}", h.finalize())))
 }
 
