@@ -146,8 +146,8 @@ impl<'a> Scorer<'a> {
 
 /// `out = a * b^T` for row-major `a` (r x d) and `b` (m x d), `out` resized to r x m.
 ///
-/// Every scoring path (full catalogue, candidate slabs) goes through the same sgemm, so a
-/// (query, item) score is computed with the same kernel everywhere.
+/// Full-catalogue scoring and HierSRec's candidate slabs share this one sgemm call, so both
+/// compute a (query, item) score with the same kernel.
 pub fn scores_nt(a: MatRef, b: MatRef, out: &mut Vec<f32>) -> Result<(), EvalError> {
     Scorer::new(a, b, None)?.score_block(0..a.rows, out);
     Ok(())
