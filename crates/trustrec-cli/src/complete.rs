@@ -131,10 +131,7 @@ fn load_tensor(a: &CompleteArgs) -> anyhow::Result<(SparseTensor, String)> {
         h.update(&bytes);
         Ok(bytes)
     };
-    let npy = |p: &Path, bytes: &[u8]| {
-        trustrec_tensor::npy::parse_npy(bytes)
-            .with_context(|| format!("{}: not a readable .npy array", p.display()))
-    };
+    let npy = trustrec_tensor::npy::parse_npy_in;
     let tensor = match a.format.as_str() {
         "npy" => {
             let arr = npy(&a.data, &read(&a.data)?)?;
@@ -149,8 +146,7 @@ fn load_tensor(a: &CompleteArgs) -> anyhow::Result<(SparseTensor, String)> {
             let bytes = read(&a.data)?;
             let text = std::str::from_utf8(&bytes)
                 .with_context(|| format!("reading {}: not UTF-8 text", a.data.display()))?;
-            trustrec_tensor::coords::parse_coords(text, a.shape.as_deref())
-                .with_context(|| format!("in {}", a.data.display()))?
+            trustrec_tensor::coords::parse_coords_in(&a.data, text, a.shape.as_deref())?
         }
         log => {
             let format: Format = log.parse().map_err(|e| {

@@ -14,7 +14,16 @@ use crate::sparse::SparseTensor;
 pub fn read_coords(path: &Path, shape: Option<&[usize]>) -> anyhow::Result<SparseTensor> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    parse_coords(&text, shape).with_context(|| format!("in {}", path.display()))
+    parse_coords_in(path, &text, shape)
+}
+
+/// [`parse_coords`] on the text of `path` (already read, e.g. to hash it); errors name the file.
+pub fn parse_coords_in(
+    path: &Path,
+    text: &str,
+    shape: Option<&[usize]>,
+) -> anyhow::Result<SparseTensor> {
+    parse_coords(text, shape).with_context(|| format!("in {}", path.display()))
 }
 
 /// Parses coordinate text (see the module doc); errors name the line and the field.

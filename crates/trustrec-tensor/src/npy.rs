@@ -21,7 +21,12 @@ pub struct NpyArray {
 /// Reads `path`; errors name the file and the field that is wrong.
 pub fn read_npy(path: &Path) -> anyhow::Result<NpyArray> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    parse_npy(&bytes).with_context(|| format!("{}: not a readable .npy array", path.display()))
+    parse_npy_in(path, &bytes)
+}
+
+/// [`parse_npy`] on the bytes of `path` (already read, e.g. to hash them); errors name the file.
+pub fn parse_npy_in(path: &Path, bytes: &[u8]) -> anyhow::Result<NpyArray> {
+    parse_npy(bytes).with_context(|| format!("{}: not a readable .npy array", path.display()))
 }
 
 /// Parses the bytes of an `.npy` file.
