@@ -20,6 +20,7 @@ use crate::input::SeqInput;
 use crate::model::Recommender;
 use crate::ops::to_vec;
 use crate::score::EvalOptions;
+use crate::train::median;
 
 /// Accuracy and cost of candidate ranking against full-catalogue ranking, same model and cases.
 #[derive(Clone, Debug, Serialize)]
@@ -120,11 +121,6 @@ pub fn evaluate_candidates(
 
 /// Timed repetitions of each pass (median reported).
 const TIMING_REPS: usize = 5;
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 /// The item table laid out category by category, each category's items most popular first, so
 /// a case's candidates are a few contiguous slabs that sgemm can score for many queries at once
