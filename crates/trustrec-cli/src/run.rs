@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Args;
 use trustrec_models::candidates::evaluate_candidates;
 use trustrec_models::checkpoint::{load_model, write_bytes_atomic};
-use trustrec_models::score::{EvalOptions, evaluate_cases};
+use trustrec_models::score::{EvalOptions, embed_cases, evaluate_cases, evaluate_embedded};
 use trustrec_models::{CheckpointOptions, Device, Recommender, Trainer};
 
 use crate::config::RunConfig;
@@ -266,10 +266,18 @@ pub fn train_run(
     let opts = eval_options(cfg);
     let (valid, _) = evaluate_cases(&fit.model, &prep.split, &prep.split.valid, &opts, &device)?;
     let t_test = Instant::now();
-    let (test, ranks) = evaluate_cases(&fit.model, &prep.split, &prep.split.test, &opts, &device)?;
+    let test_cases = &prep.split.test;
+    let emb = embed_cases(
+        &fit.model,
+        &prep.split,
+        test_cases,
+        opts.max_len,
+        opts.chunk,
+        &device,
+    )?;
+    let (test, ranks) = evaluate_embedded(&emb, &prep.split, test_cases, &opts)?;
     let test_eval_seconds = t_test.elapsed().as_secs_f64();
-    let candidates =
-        evaluate_candidates(&fit.model, &prep.split, &prep.split.test, &opts, &device)?;
+    let candidates = evaluate_candidates(&fit.model, &prep.split, test_cases, &emb, &opts)?;
     let mut results = Results::new(
         cfg,
         &prep,
@@ -325,9 +333,17 @@ pub fn evaluate(a: EvaluateArgs) -> anyhow::Result<()> {
     };
     let t = Instant::now();
     let opts = eval_options(&cfg);
-    let (metrics, _) = evaluate_cases(&model, &prep.split, cases, &opts, &device)?;
+    let emb = embed_cases(
+        &model,
+        &prep.split,
+        cases,
+        opts.max_len,
+        opts.chunk,
+        &device,
+    )?;
+    let (metrics, _) = evaluate_embedded(&emb, &prep.split, cases, &opts)?;
     let seconds = t.elapsed().as_secs_f64();
-    let candidates = evaluate_candidates(&model, &prep.split, cases, &opts, &device)?;
+    let candidates = evaluate_candidates(&model, &prep.split, cases, &emb, &opts)?;
     let mut out = serde_json::json!({ "on": a.on, "metrics": metrics, "seconds": seconds });
     if let Some(c) = candidates {
         out["candidates"] = serde_json::to_value(c)?;

@@ -108,7 +108,7 @@ pub(crate) fn check_len(
 }
 
 /// One excluded list per row, every id a valid item.
-pub(crate) fn check_excluded(ex: &[Vec<u32>], n: usize, m: usize) -> Result<(), EvalError> {
+pub fn check_excluded(ex: &[Vec<u32>], n: usize, m: usize) -> Result<(), EvalError> {
     check_len("excluded length (queries.rows)", n, ex.len())?;
     for (row, list) in ex.iter().enumerate() {
         if let Some(&item) = list.iter().find(|&&e| e as usize >= m) {

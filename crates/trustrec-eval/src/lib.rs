@@ -15,7 +15,7 @@ mod tie;
 mod topk;
 
 pub use error::EvalError;
-pub use full::{EvalRequest, evaluate_full, evaluate_full_blocked};
+pub use full::{EvalRequest, check_excluded, evaluate_full, evaluate_full_blocked};
 pub use matrix::{MatRef, scores_nt};
 pub use metrics::{MetricAccumulator, Metrics};
 pub use rank::rank_of;

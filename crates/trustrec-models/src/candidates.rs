@@ -12,14 +12,12 @@ use rayon::prelude::*;
 use serde::Serialize;
 use trustrec_data::{Case, Split, group_by_key};
 use trustrec_eval::{
-    EvalError, EvalRequest, MatRef, MetricAccumulator, Metrics, TieRule, rank_of, scores_nt,
+    EvalError, MatRef, MetricAccumulator, Metrics, TieRule, check_excluded, rank_of, scores_nt,
 };
 
-use crate::batch::{case_targets, collate_eval};
-use crate::input::SeqInput;
+use crate::batch::{case_histories, case_targets};
 use crate::model::Recommender;
-use crate::ops::to_vec;
-use crate::score::EvalOptions;
+use crate::score::{Embeddings, EvalOptions};
 use crate::train::median;
 
 /// Accuracy and cost of candidate ranking against full-catalogue ranking, same model and cases.
@@ -35,58 +33,49 @@ pub struct CandidateReport {
     /// Share of cases whose target is among their candidates.
     pub target_coverage: f64,
     /// Seconds to score and rank every case over all items / over the candidates (both after
-    /// the model forward pass, which they share; candidate time includes choosing them; the
+    /// the model forward pass, which they share and which is not timed; candidate time includes choosing them; the
     /// median of 5 interleaved repetitions each).
     pub full_seconds: f64,
     pub candidate_seconds: f64,
     pub speedup: f64,
 }
 
-/// Candidate vs full ranking for a HierSRec model; `None` for other models.
+/// Candidate vs full ranking for a HierSRec model, from the queries and category logits of the
+/// forward pass that the full-catalogue metrics already ran (`emb`, from
+/// [`crate::score::embed_cases`] on the same `cases`); `None` for other models. With
+/// `opts.mask_seen`, both rankings skip each case's history.
 pub fn evaluate_candidates(
     model: &Recommender,
     split: &Split,
     cases: &[Case],
+    emb: &Embeddings,
     opts: &EvalOptions,
-    device: &burn::tensor::Device,
 ) -> anyhow::Result<Option<CandidateReport>> {
     let Recommender::HierSRec(h) = model else {
         return Ok(None);
     };
     anyhow::ensure!(!cases.is_empty(), "no evaluation cases");
-    let max_len = opts.max_len;
-    let inputs = collate_eval(split, cases, max_len);
-    let (mut queries, mut logits) = (Vec::new(), Vec::new());
-    for part in inputs.chunks(opts.chunk * max_len) {
-        let input = SeqInput::new(part, part.len() / max_len, max_len, device);
-        let (q, c) = model
-            .last_with_categories(&input)
-            .ok_or_else(|| anyhow::anyhow!("model has no category head"))?;
-        queries.extend(to_vec(q)?);
-        logits.extend(to_vec(c)?);
-    }
-    let items = to_vec(model.item_table())?;
-    let dim = queries.len() / cases.len();
-    let n_items = items.len() / dim;
+    let logits = emb
+        .category_logits
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("HierSRec embeddings carry no category logits"))?;
+    let (dim, n_items) = (emb.dim, emb.n_items());
     let feats = h.features();
     let by_cat = feats.items_by_category(&split.train_item_counts());
     let share = h.candidate_share();
     let budget = ((share * n_items as f64).ceil() as usize).clamp(1, n_items);
     let targets = case_targets(split, cases);
-    let index = CategoryIndex::new(&by_cat, &items, dim);
+    let excluded = opts.mask_seen.then(|| case_histories(split, cases));
+    let index = CategoryIndex::new(&by_cat, &emb.items, dim);
 
-    let req = EvalRequest {
-        queries: MatRef::new(&queries, cases.len(), dim)?,
-        items: MatRef::new(&items, n_items, dim)?,
-        bias: None,
+    let req = opts.request(emb, &targets, excluded.as_deref());
+    let to_rank = CandidateCases {
+        queries: emb.query_mat(),
+        logits: MatRef::new(logits, cases.len(), feats.n_categories)?,
         targets: &targets,
-        excluded: None,
-        tie: opts.tie,
-        ks: &opts.ks,
+        excluded: excluded.as_deref(),
     };
-    let n_cat = feats.n_categories;
-    let query_mat = MatRef::new(&queries, cases.len(), dim)?;
-    let rank_candidates = || index.rank(query_mat, &logits, n_cat, &targets, budget, opts.tie);
+    let rank_candidates = || index.rank(&to_rank, budget, opts.tie);
     // Both passes are short, so each is timed TIMING_REPS times, interleaved, and the medians
     // compared: one pass of a few milliseconds says more about the machine than the method.
     let (mut full_times, mut cand_times) = (Vec::new(), Vec::new());
@@ -164,6 +153,19 @@ impl CategoryIndex {
         self.start[c as usize + 1] - self.start[c as usize]
     }
 
+    /// Where `item` stands among the candidates `picks` (`(category, items taken)` in order).
+    fn position(&self, picks: &[(u32, usize)], item: u32) -> Option<u32> {
+        let (ic, ik) = self.place[item as usize];
+        let mut offset = 0;
+        for &(c, take) in picks {
+            if c == ic {
+                return ((ik as usize) < take).then_some((offset + ik as usize) as u32);
+            }
+            offset += take;
+        }
+        None
+    }
+
     fn slab(&self, c: u32, take: usize) -> MatRef<'_> {
         let from = self.start[c as usize] * self.dim;
         MatRef {
@@ -174,7 +176,8 @@ impl CategoryIndex {
     }
 
     /// Ranks each query's target among its `budget` candidates (the top categories of its
-    /// `logits` row, `n_cat` wide); `None` where the target is not a candidate.
+    /// `logits` row, `n_cat` wide), skipping the items of its `excluded` list (seen items) that
+    /// are candidates; `None` where the target is not a candidate.
     ///
     /// Within a block of queries, the queries are grouped by category and every category slab
     /// is scored against all the queries that picked it in one sgemm call (the kernel of full
@@ -182,21 +185,22 @@ impl CategoryIndex {
     /// in parallel and share nothing.
     pub fn rank(
         &self,
-        queries: MatRef,
-        logits: &[f32],
-        n_cat: usize,
-        targets: &[u32],
+        cases: &CandidateCases,
         budget: usize,
         tie: TieRule,
     ) -> Result<Vec<Option<f64>>, EvalError> {
-        let n = queries.rows;
-        if queries.cols != self.dim || logits.len() != n * n_cat || targets.len() != n {
+        let n = cases.queries.rows;
+        if let Some(ex) = cases.excluded {
+            check_excluded(ex, n, self.place.len())?;
+        }
+        if cases.queries.cols != self.dim || cases.logits.rows != n || cases.targets.len() != n {
             return Err(EvalError::ShapeMismatch {
                 what: "candidate ranking inputs (queries, logits, targets)",
-                expected: n * n_cat,
-                actual: logits.len(),
+                expected: n,
+                actual: cases.logits.rows,
             });
         }
+        let targets = cases.targets;
         if let Some(&target) = targets.iter().find(|&&t| t as usize >= self.place.len()) {
             let n_items = self.place.len();
             return Err(EvalError::TargetOutOfRange { target, n_items });
@@ -209,13 +213,8 @@ impl CategoryIndex {
         let blocks = starts
             .into_par_iter()
             .map_init(Vec::new, |scores, start| {
-                let rows = start..(start + block).min(n);
-                let block = Block {
-                    queries: &queries.data[rows.start * self.dim..rows.end * self.dim],
-                    logits: &logits[rows.start * n_cat..rows.end * n_cat],
-                    targets: &targets[rows],
-                };
-                self.rank_block(&block, n_cat, budget, tie, scores)
+                let block = cases.rows(start..(start + block).min(n));
+                self.rank_block(&block, budget, tie, scores)
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(blocks.concat())
@@ -223,8 +222,7 @@ impl CategoryIndex {
 
     fn rank_block(
         &self,
-        b: &Block,
-        n_cat: usize,
+        b: &CandidateCases,
         budget: usize,
         tie: TieRule,
         scores: &mut Vec<f32>,
@@ -232,7 +230,7 @@ impl CategoryIndex {
         let n = b.targets.len();
         // Each row's picks, flat: row r's are picks[from[r]..from[r + 1]].
         let (mut picks, mut from, mut picked) = (Vec::new(), vec![0], Vec::new());
-        for lg in b.logits.chunks_exact(n_cat.max(1)).take(n) {
+        for lg in b.logits.data.chunks_exact(b.logits.cols.max(1)).take(n) {
             choose_categories(lg, |c| self.size(c), budget, &mut picked);
             picks.extend_from_slice(&picked);
             from.push(picks.len());
@@ -262,7 +260,7 @@ impl CategoryIndex {
                 if g[0].3 < NARROW {
                     // Narrow slab: dot products straight into the rows' candidate scores.
                     for &(c, r, offset, take) in g {
-                        let q = &b.queries[r * self.dim..][..self.dim];
+                        let q = &b.queries.data[r * self.dim..][..self.dim];
                         let slab = self.slab(c, take);
                         for (k, v) in slab.data.chunks_exact(self.dim).enumerate() {
                             scores[r * budget + offset + k] = dot(q, v);
@@ -272,7 +270,7 @@ impl CategoryIndex {
                 }
                 qbuf.clear();
                 for j in g {
-                    qbuf.extend_from_slice(&b.queries[j.1 * self.dim..][..self.dim]);
+                    qbuf.extend_from_slice(&b.queries.data[j.1 * self.dim..][..self.dim]);
                 }
                 let width = g[0].3;
                 scores_nt(
@@ -286,28 +284,49 @@ impl CategoryIndex {
                 }
             }
         }
+        let mut seen = Vec::new();
         (0..n)
             .map(|r| {
-                let (tc, tk) = self.place[b.targets[r] as usize];
-                let (mut offset, mut pos) = (0, None);
-                for &(c, take) in &picks[from[r]..from[r + 1]] {
-                    if c == tc && (tk as usize) < take {
-                        pos = Some(offset + tk as usize);
-                    }
-                    offset += take;
+                let picks = &picks[from[r]..from[r + 1]];
+                let Some(p) = self.position(picks, b.targets[r]) else {
+                    return Ok(None);
+                };
+                seen.clear();
+                if let Some(ex) = b.excluded {
+                    seen.extend(ex[r].iter().filter_map(|&i| self.position(picks, i)));
                 }
-                pos.map(|p| rank_of(&scores[r * budget..][..offset], p as u32, &[], tie))
-                    .transpose()
+                let n_cand = picks.iter().map(|&(_, take)| take).sum();
+                rank_of(&scores[r * budget..][..n_cand], p, &seen, tie).map(Some)
             })
             .collect()
     }
 }
 
-/// One block of queries for [`CategoryIndex::rank`].
-struct Block<'a> {
-    queries: &'a [f32],
-    logits: &'a [f32],
-    targets: &'a [u32],
+/// The cases [`CategoryIndex::rank`] ranks candidates for, one row each.
+pub struct CandidateCases<'a> {
+    /// Item queries, `dim` wide.
+    pub queries: MatRef<'a>,
+    /// Category logits, one column per category.
+    pub logits: MatRef<'a>,
+    pub targets: &'a [u32],
+    /// Items never to count as competitors (seen items), per case.
+    pub excluded: Option<&'a [Vec<u32>]>,
+}
+
+impl<'a> CandidateCases<'a> {
+    fn rows(&self, rows: std::ops::Range<usize>) -> CandidateCases<'a> {
+        let part = |m: MatRef<'a>| MatRef {
+            data: &m.data[rows.start * m.cols..rows.end * m.cols],
+            rows: rows.len(),
+            cols: m.cols,
+        };
+        CandidateCases {
+            queries: part(self.queries),
+            logits: part(self.logits),
+            targets: &self.targets[rows.clone()],
+            excluded: self.excluded.map(|e| &e[rows]),
+        }
+    }
 }
 
 /// Most candidate scores a block holds (16 MiB of f32).

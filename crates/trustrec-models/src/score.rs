@@ -17,6 +17,9 @@ pub struct Embeddings {
     pub queries: Vec<f32>,
     pub items: Vec<f32>,
     pub dim: usize,
+    /// Per-query category logits, from the same forward pass, for models with a category head
+    /// (HierSRec's candidate generation reads them).
+    pub category_logits: Option<Vec<f32>>,
 }
 
 impl Embeddings {
@@ -49,24 +52,44 @@ pub fn query_states(
     chunk: usize,
     device: &Device,
 ) -> anyhow::Result<Vec<f32>> {
+    Ok(forward(model, inputs, times, max_len, chunk, device)?.0)
+}
+
+/// [`query_states`] plus the category logits of models with a category head, in one pass.
+fn forward(
+    model: &Recommender,
+    inputs: &[i64],
+    times: Option<&[f64]>,
+    max_len: usize,
+    chunk: usize,
+    device: &Device,
+) -> anyhow::Result<(Vec<f32>, Option<Vec<f32>>)> {
     let span = model.time_span();
     anyhow::ensure!(
         span.is_none() || times.is_some(),
         "this model reads interaction times, but none were given"
     );
-    let mut out = Vec::new();
+    let (mut states, mut logits) = (Vec::new(), Vec::new());
     for (i, part) in inputs.chunks(chunk * max_len).enumerate() {
         let mut input = SeqInput::new(part, part.len() / max_len, max_len, device);
         if let (Some(times), Some(span)) = (times, span) {
             let t = &times[i * chunk * max_len..][..part.len()];
             input = input.with_times(part, t, span, device);
         }
-        out.extend(to_vec(model.last_hidden(&input))?);
+        match model.last_with_categories(&input) {
+            Some((q, c)) => {
+                states.extend(to_vec(q)?);
+                logits.extend(to_vec(c)?);
+            }
+            None => states.extend(to_vec(model.last_hidden(&input))?),
+        }
     }
-    Ok(out)
+    let has_head = !logits.is_empty();
+    Ok((states, has_head.then_some(logits)))
 }
 
-/// Queries for `cases` plus the item table. `model` must be a `valid()` copy on a plain device.
+/// Queries (and category logits, where the model has them) for `cases` plus the item table.
+/// `model` must be a `valid()` copy on a plain device.
 pub fn embed_cases(
     model: &Recommender,
     split: &Split,
@@ -79,13 +102,15 @@ pub fn embed_cases(
     let times = model
         .time_span()
         .map(|_| collate_eval_times(split, cases, max_len));
-    let queries = query_states(model, &inputs, times.as_deref(), max_len, chunk, device)?;
+    let (queries, category_logits) =
+        forward(model, &inputs, times.as_deref(), max_len, chunk, device)?;
     let table = model.item_table();
     let [_, dim] = table.dims();
     Ok(Embeddings {
         queries,
         items: to_vec(table)?,
         dim,
+        category_logits,
     })
 }
 
@@ -97,6 +122,26 @@ pub struct EvalOptions {
     pub mask_seen: bool,
     pub max_len: usize,
     pub chunk: usize,
+}
+
+impl EvalOptions {
+    /// The full-catalogue request ranking `targets` for `emb`'s queries.
+    pub fn request<'a>(
+        &'a self,
+        emb: &'a Embeddings,
+        targets: &'a [u32],
+        excluded: Option<&'a [Vec<u32>]>,
+    ) -> EvalRequest<'a> {
+        EvalRequest {
+            queries: emb.query_mat(),
+            items: emb.item_mat(),
+            bias: None,
+            targets,
+            excluded,
+            tie: self.tie,
+            ks: &self.ks,
+        }
+    }
 }
 
 /// Full-catalogue metrics and per-case ranks for `cases`.
@@ -111,25 +156,28 @@ pub fn evaluate_cases(
     let t = std::time::Instant::now();
     let emb = embed_cases(model, split, cases, opts.max_len, opts.chunk, device)?;
     let embed_seconds = t.elapsed().as_secs_f64();
-    let targets = case_targets(split, cases);
-    let excluded = opts.mask_seen.then(|| case_histories(split, cases));
-    let req = EvalRequest {
-        queries: emb.query_mat(),
-        items: emb.item_mat(),
-        bias: None,
-        targets: &targets,
-        excluded: excluded.as_deref(),
-        tie: opts.tie,
-        ks: &opts.ks,
-    };
-    let out = trustrec_eval::evaluate_full(&req)
-        .map_err(|e| anyhow::anyhow!("evaluation failed: {e}"))?;
+    let out = evaluate_embedded(&emb, split, cases, opts)?;
     tracing::debug!(
         "evaluation of {} cases: model forward {embed_seconds:.3} s, scoring + ranking {:.3} s",
         cases.len(),
         t.elapsed().as_secs_f64() - embed_seconds
     );
     Ok(out)
+}
+
+/// [`evaluate_cases`] from embeddings already computed for `cases`, so that other reports on
+/// the same cases (HierSRec's candidates) need no second forward pass.
+pub fn evaluate_embedded(
+    emb: &Embeddings,
+    split: &Split,
+    cases: &[Case],
+    opts: &EvalOptions,
+) -> anyhow::Result<(Metrics, Vec<f64>)> {
+    anyhow::ensure!(!cases.is_empty(), "no evaluation cases");
+    let targets = case_targets(split, cases);
+    let excluded = opts.mask_seen.then(|| case_histories(split, cases));
+    let req = opts.request(emb, &targets, excluded.as_deref());
+    trustrec_eval::evaluate_full(&req).map_err(|e| anyhow::anyhow!("evaluation failed: {e}"))
 }
 
 /// Top-`k` dense item ids for each free-form history (dense ids), best first. `times` gives each

@@ -6,7 +6,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use trustrec_eval::{MatRef, TieRule, rank_of};
-use trustrec_models::candidates::{CategoryIndex, choose, choose_categories};
+use trustrec_models::candidates::{CandidateCases, CategoryIndex, choose, choose_categories};
 
 /// Categories by descending logit (total order, ties to the smaller id), items until `budget`.
 fn reference_choice(logits: &[f32], by_cat: &[Vec<u32>], budget: usize) -> Vec<u32> {
@@ -50,13 +50,19 @@ fn one_pass_category_choice_equals_a_full_sort() {
         let n_cat = rng.gen_range(1..300);
         let by_cat = random_categories(&mut rng, n_cat, 12);
         let n_items: usize = by_cat.iter().map(Vec::len).sum();
-        // Few distinct logits, so ties are common; some cases carry NaN and -0.0 / 0.0.
+        // Few distinct logits, so ties are common; some cases carry NaN (both signs), infinities
+        // and -0.0 / 0.0.
         let mut logits: Vec<f32> = (0..n_cat)
             .map(|_| rng.gen_range(-4..=4) as f32 / 2.0)
             .collect();
         if case % 7 == 0 {
             logits[rng.gen_range(0..n_cat)] = f32::NAN;
             logits[rng.gen_range(0..n_cat)] = -0.0;
+        }
+        if case % 5 == 0 {
+            logits[rng.gen_range(0..n_cat)] = -f32::NAN;
+            logits[rng.gen_range(0..n_cat)] = f32::INFINITY;
+            logits[rng.gen_range(0..n_cat)] = f32::NEG_INFINITY;
         }
         let budget = rng.gen_range(1..=n_items.max(1) + 3);
         choose(&logits, &by_cat, budget, &mut cand);
@@ -86,6 +92,7 @@ fn chosen_categories_carry_their_cut() {
 
 #[test]
 fn grouped_candidate_ranking_equals_ranking_each_query_alone() {
+    // With and without seen items masked.
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     let (dim, n_cat, n_queries) = (20, 60, 700);
     // Sizes 0..=40: both narrow slabs (dot products) and wide ones (sgemm) occur.
@@ -100,14 +107,39 @@ fn grouped_candidate_ranking_equals_ranking_each_query_alone() {
     let targets: Vec<u32> = (0..n_queries)
         .map(|_| rng.gen_range(0..n_items as u32))
         .collect();
+    // Seen items to mask: random ones, sometimes the target itself (never masked) or repeats.
+    let seen: Vec<Vec<u32>> = (0..n_queries)
+        .map(|r| {
+            let mut s: Vec<u32> = (0..rng.gen_range(0..30))
+                .map(|_| rng.gen_range(0..n_items as u32))
+                .collect();
+            if r % 9 == 0 {
+                s.push(targets[r]);
+            }
+            s
+        })
+        .collect();
     let index = CategoryIndex::new(&by_cat, &items, dim);
     let q = MatRef::new(&queries, n_queries, dim).unwrap();
-    for budget in [1, 37, n_items / 4, n_items] {
+    for (budget, masked) in [
+        (1, false),
+        (37, true),
+        (n_items / 4, false),
+        (n_items / 4, true),
+    ]
+    .into_iter()
+    .chain([(n_items, false), (n_items, true)])
+    {
+        let excluded = masked.then_some(&seen[..]);
         for tie in [TieRule::Optimistic, TieRule::Pessimistic, TieRule::Mean] {
-            let ranks = index
-                .rank(q, &logits, n_cat, &targets, budget, tie)
-                .unwrap();
-            let mut covered = 0;
+            let cases = CandidateCases {
+                queries: q,
+                logits: MatRef::new(&logits, n_queries, n_cat).unwrap(),
+                targets: &targets,
+                excluded,
+            };
+            let ranks = index.rank(&cases, budget, tie).unwrap();
+            let (mut covered, mut moved) = (0, 0);
             for r in 0..n_queries {
                 let cand = reference_choice(&logits[r * n_cat..][..n_cat], &by_cat, budget);
                 let qr = &queries[r * dim..][..dim];
@@ -118,11 +150,21 @@ fn grouped_candidate_ranking_equals_ranking_each_query_alone() {
                         qr.iter().zip(v).map(|(a, b)| a * b).sum()
                     })
                     .collect();
-                let want = cand
-                    .iter()
-                    .position(|&i| i == targets[r])
-                    .map(|p| rank_of(&scores, p as u32, &[], tie).unwrap());
-                assert_eq!(ranks[r], want, "budget {budget}, {tie}, query {r}");
+                // Positions of the seen items among the candidates.
+                let skip: Vec<u32> = excluded.map_or(Vec::new(), |e| {
+                    e[r].iter()
+                        .filter_map(|&i| cand.iter().position(|&c| c == i))
+                        .map(|p| p as u32)
+                        .collect()
+                });
+                let pos = cand.iter().position(|&i| i == targets[r]);
+                let want = pos.map(|p| rank_of(&scores, p as u32, &skip, tie).unwrap());
+                let unmasked = pos.map(|p| rank_of(&scores, p as u32, &[], tie).unwrap());
+                moved += usize::from(want != unmasked);
+                assert_eq!(
+                    ranks[r], want,
+                    "budget {budget}, mask {masked}, {tie}, query {r}"
+                );
                 covered += usize::from(want.is_some());
             }
             assert!(
@@ -132,6 +174,11 @@ fn grouped_candidate_ranking_equals_ranking_each_query_alone() {
             if budget == n_items {
                 assert_eq!(covered, n_queries);
             }
+            assert_eq!(
+                masked && budget > 1,
+                moved > 0,
+                "budget {budget}: masking moved {moved}"
+            );
         }
     }
 }
