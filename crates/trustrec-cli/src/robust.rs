@@ -118,6 +118,11 @@ pub struct AuditArgs {
     pub epochs: usize,
     #[arg(long, default_value_t = 128)]
     pub batch_size: usize,
+    /// Training samples: sequence (one per user, the papers' victims), window, or prefix (one
+    /// per prefix, RecBole's augmentation: removing a row then shifts every later sample's
+    /// batch, so the batches of the two runs differ, as in code that batches prefixes).
+    #[arg(long, default_value = "sequence")]
+    pub mode: TrainMode,
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f64,
     #[arg(long, default_value_t = 64)]
@@ -255,7 +260,7 @@ pub fn audit_cmd(a: AuditArgs) -> anyhow::Result<()> {
         epochs: a.epochs,
         batch_size: a.batch_size,
         lr: a.lr,
-        mode: TrainMode::Sequence,
+        mode: a.mode,
         ks: vec![10, 20],
         ..Default::default()
     };
