@@ -12,6 +12,9 @@ for path in sorted(glob.glob(os.path.join(root, "*", "results.json"))):
     r = json.load(open(path))
     data = os.path.basename(r["data"]["path"]).split(".")[0]
     model = r["config"]["model"]["name"]
+    mode = r["config"]["train"].get("mode", "sequence")
+    if mode != "sequence":
+        model += f" ({mode} samples)"
     epochs = r["config"]["train"]["epochs"]
     seeds = len(r["seeds"])
     for s in r["summary"]:
