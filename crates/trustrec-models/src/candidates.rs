@@ -33,8 +33,8 @@ pub struct CandidateReport {
     /// Share of cases whose target is among their candidates.
     pub target_coverage: f64,
     /// Seconds to score and rank every case over all items / over the candidates (both after
-    /// the model forward pass, which they share and which is not timed; candidate time includes choosing them; the
-    /// median of 5 interleaved repetitions each).
+    /// the model forward pass, which they share and which is not timed; candidate time includes
+    /// choosing them; the median of 5 interleaved repetitions each).
     pub full_seconds: f64,
     pub candidate_seconds: f64,
     pub speedup: f64,
@@ -175,9 +175,9 @@ impl CategoryIndex {
         }
     }
 
-    /// Ranks each query's target among its `budget` candidates (the top categories of its
-    /// `logits` row, `n_cat` wide), skipping the items of its `excluded` list (seen items) that
-    /// are candidates; `None` where the target is not a candidate.
+    /// Ranks each case's target among its `budget` candidates (the top categories of its
+    /// logits row), skipping the items of its `excluded` list (seen items) that are candidates;
+    /// `None` where the target is not a candidate.
     ///
     /// Within a block of queries, the queries are grouped by category and every category slab
     /// is scored against all the queries that picked it in one sgemm call (the kernel of full
