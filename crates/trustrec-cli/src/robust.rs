@@ -99,7 +99,7 @@ pub struct PerturbArgs {
 pub struct AuditArgs {
     #[command(flatten)]
     pub protocol: ProtocolArgs,
-    /// lstm | sasrec | gru4rec
+    /// lstm | sasrec | tisasrec | gru4rec
     #[arg(long, default_value = "lstm")]
     pub model: String,
     /// Comma-separated: random,casper
