@@ -42,21 +42,10 @@ impl Embeddings {
     }
 }
 
-/// Last-position hidden states for left-padded `inputs` (`rows * max_len`), in chunks. `times`
+/// Last-position hidden states for left-padded `inputs` (`rows * max_len`), in chunks, plus
+/// the category logits of models with a category head (HierSRec), from the same pass. `times`
 /// (aligned with `inputs`) is required by models that read times and ignored by the others.
 pub fn query_states(
-    model: &Recommender,
-    inputs: &[i64],
-    times: Option<&[f64]>,
-    max_len: usize,
-    chunk: usize,
-    device: &Device,
-) -> anyhow::Result<Vec<f32>> {
-    Ok(forward(model, inputs, times, max_len, chunk, device)?.0)
-}
-
-/// [`query_states`] plus the category logits of models with a category head, in one pass.
-fn forward(
     model: &Recommender,
     inputs: &[i64],
     times: Option<&[f64]>,
@@ -103,7 +92,7 @@ pub fn embed_cases(
         .time_span()
         .map(|_| collate_eval_times(split, cases, max_len));
     let (queries, category_logits) =
-        forward(model, &inputs, times.as_deref(), max_len, chunk, device)?;
+        query_states(model, &inputs, times.as_deref(), max_len, chunk, device)?;
     let table = model.item_table();
     let [_, dim] = table.dims();
     Ok(Embeddings {
@@ -208,7 +197,7 @@ pub fn recommend(
             write_times(row, t);
         }
     }
-    let queries = query_states(model, &inputs, Some(&stamps), max_len, 256, device)?;
+    let (queries, _) = query_states(model, &inputs, Some(&stamps), max_len, 256, device)?;
     let table = model.item_table();
     let [_, dim] = table.dims();
     let items = to_vec(table)?;

@@ -114,7 +114,7 @@ fn only_tisasrec_depends_on_the_timestamps() {
     for kind in [ModelKind::SasRec, ModelKind::TiSasRec] {
         let m = small_model(kind);
         let model = init_model(&m, split.n_items(), None, 3, &d).unwrap();
-        let q = |t: &[f64]| query_states(&model, &items, Some(t), l, 16, &d).unwrap();
+        let q = |t: &[f64]| query_states(&model, &items, Some(t), l, 16, &d).unwrap().0;
         let same = q(&t1) == q(&t2);
         assert_eq!(same, kind == ModelKind::SasRec, "{kind}: states vs times");
         // The evaluation path reads the split's times.
