@@ -2,7 +2,7 @@
 """Run one RecBole 1.2.1 baseline (SASRec or GRU4Rec) and record timings + metrics as JSON.
 
     .venv-recbole/bin/python bench/recbole_run.py MODEL DATASET_DIR OUT_JSON \
-        [--epochs N] [--stopping-step N] [--deadline HH:MM] [--note TEXT]
+        [--epochs N] [--stopping-step N] [--deadline HH:MM] [--note TEXT] [--time-eval N]
 
 MODEL        SASRec or GRU4Rec
 DATASET_DIR  a folder holding RecBole atomic files named after the folder
@@ -25,6 +25,11 @@ the test split.
 carry it past the deadline, and a SIGALRM at the deadline stops an epoch under way; the run
 then tests the best model so far and records stopped_by = "deadline" with the effective cap.
 SIGTERM does the same (stopped_by = "sigterm").
+
+--time-eval N: no training; times N full test-evaluation passes of the freshly initialised
+model (the cost of a pass does not depend on the weights) and records them as
+"eval_only_seconds" with their median "eval_only_median_seconds", for a side-by-side
+evaluation-speed measurement (trustrec side: `trustrec bench eval --run DIR`).
 """
 
 import argparse
@@ -203,6 +208,8 @@ def main():
     ap.add_argument("--deadline", help="HH:MM (UTC, today) or ISO time; see module doc")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--note", default="", help="appended to machine_note")
+    ap.add_argument("--time-eval", type=int, default=0, metavar="N",
+                    help="no training: time N test-evaluation passes (see module doc)")
     args = ap.parse_args()
 
     out_json = os.path.abspath(args.out_json)
@@ -425,6 +432,21 @@ def main():
         "n_params": int(sum(p.numel() for p in model.parameters())),
     }
     snapshot()
+
+    if args.time_eval > 0:
+        passes = []
+        for _ in range(args.time_eval):
+            t0 = time.perf_counter()
+            trainer.evaluate(test_data, load_best_model=False, show_progress=False)
+            passes.append(round(time.perf_counter() - t0, 4))
+            print(f"[recbole_run] evaluation pass {passes[-1]} s", flush=True)
+        result["eval_only_seconds"] = passes
+        result["eval_only_median_seconds"] = sorted(passes)[len(passes) // 2]
+        result["status"] = "finished (evaluation timing only)"
+        result["date_end"] = utc_now()
+        snapshot()
+        print(f"[recbole_run] wrote {out_json}", flush=True)
+        return
 
     stopped = None
     try:

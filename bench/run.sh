@@ -14,12 +14,7 @@ cd "$ROOT"
 model=${1:-sasrec}
 dataset=${2:-ml-100k}
 cap=${3:-200}
-shared="$ROOT/../shared/datasets"
-case "$dataset" in
-  ml-100k) rb_data="$shared/ml-100k"; tr_args=(--data data/ml-100k --format recbole) ;;
-  amazon-beauty) rb_data="$shared/amazon-beauty/Beauty.txt"; tr_args=(--data "$rb_data" --format s3rec) ;;
-  *) echo "unknown dataset $dataset" >&2; exit 2 ;;
-esac
+source bench/datasets.sh
 case "$model" in
   sasrec) rb_model=SASRec ;;
   gru4rec) rb_model=GRU4Rec ;;

@@ -64,7 +64,8 @@ enum Command {
     Complete(complete::CompleteArgs),
     /// Rewrite target items' texts to push them up a text-aware recommender, and measure it.
     AttackText(attack_text::AttackTextArgs),
-    /// Micro-benchmarks (e.g. `bench backends`: one SASRec training step on each CPU backend).
+    /// Micro-benchmarks: `bench backends` (one SASRec training step on each CPU backend),
+    /// `bench eval --run DIR` (evaluation through burn vs the plain-Rust forward pass).
     Bench(bench::BenchArgs),
 }
 

@@ -118,7 +118,7 @@ pub struct AuditArgs {
     pub epochs: usize,
     #[arg(long, default_value_t = 128)]
     pub batch_size: usize,
-    /// Training samples: sequence (one per user, the papers' victims), window, or prefix (one
+    /// Training samples: sequence (one per user, the papers' victims), window, overlap, or prefix (one
     /// per prefix, RecBole's augmentation: removing a row then shifts every later sample's
     /// batch, so the batches of the two runs differ, as in code that batches prefixes).
     #[arg(long, default_value = "sequence")]

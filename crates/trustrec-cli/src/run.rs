@@ -46,7 +46,7 @@ pub struct RunFlags {
     pub lr: Option<f64>,
     #[arg(long)]
     pub patience: Option<usize>,
-    /// window|sequence|prefix
+    /// window|overlap|sequence|prefix
     #[arg(long)]
     pub mode: Option<String>,
     /// ce|bce
@@ -293,7 +293,7 @@ pub fn train_run(
     Ok(results)
 }
 
-fn eval_options(cfg: &RunConfig) -> EvalOptions {
+pub(crate) fn eval_options(cfg: &RunConfig) -> EvalOptions {
     EvalOptions {
         ks: cfg.train.ks.clone(),
         tie: cfg.train.tie,

@@ -17,6 +17,7 @@ pub mod m2trec;
 pub mod metaenc;
 pub mod model;
 pub mod ops;
+pub mod plain;
 pub mod rnn;
 pub mod sasrec;
 pub mod score;

@@ -115,6 +115,11 @@ impl SasRec {
         z.reshape([b, d])
     }
 
+    /// Item table, position table, input norm and encoder, for the plain-Rust forward pass.
+    pub(crate) fn parts(&self) -> (&Embedding, &Embedding, &LayerNorm, &TransformerEncoder) {
+        (&self.item_emb, &self.pos_emb, &self.norm, &self.encoder)
+    }
+
     /// `[n_items, dim]` output item representations (padding row excluded).
     pub fn item_table(&self) -> Tensor<2> {
         let [n, d] = self.item_emb.weight.dims();

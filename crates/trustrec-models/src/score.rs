@@ -11,6 +11,7 @@ use crate::batch::{
 use crate::input::SeqInput;
 use crate::model::Recommender;
 use crate::ops::to_vec;
+use crate::plain::PlainSasRec;
 
 /// Query vectors and item table of a model, as plain row-major buffers.
 pub struct Embeddings {
@@ -42,10 +43,29 @@ impl Embeddings {
     }
 }
 
-/// Last-position hidden states for left-padded `inputs` (`rows * max_len`), in chunks, plus
-/// the category logits of models with a category head (HierSRec), from the same pass. `times`
-/// (aligned with `inputs`) is required by models that read times and ignored by the others.
+/// Last-position hidden states for left-padded `inputs` (`rows * max_len`), plus the category
+/// logits of models with a category head (HierSRec), from the same pass. `times` (aligned with
+/// `inputs`) is required by models that read times and ignored by the others. SASRec runs on
+/// the plain-Rust forward pass ([`PlainSasRec`]) when no history is empty; every other case on
+/// burn ([`burn_query_states`]).
 pub fn query_states(
+    model: &Recommender,
+    inputs: &[i64],
+    times: Option<&[f64]>,
+    max_len: usize,
+    chunk: usize,
+    device: &Device,
+) -> anyhow::Result<(Vec<f32>, Option<Vec<f32>>)> {
+    if let Recommender::SasRec(m) = model
+        && inputs.chunks(max_len).all(|row| row.last() != Some(&0))
+    {
+        return Ok((PlainSasRec::new(m)?.last_states(inputs, max_len)?, None));
+    }
+    burn_query_states(model, inputs, times, max_len, chunk, device)
+}
+
+/// [`query_states`] through burn's forward pass, in chunks of `chunk` rows.
+pub fn burn_query_states(
     model: &Recommender,
     inputs: &[i64],
     times: Option<&[f64]>,

@@ -550,7 +550,7 @@ pub fn time_steps(
 
 /// Median of timings (the upper one of an even count): what the benchmarks report, since the
 /// machines here are noisy and shared.
-pub(crate) fn median(v: &mut [f64]) -> f64 {
+pub fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }

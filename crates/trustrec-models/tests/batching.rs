@@ -34,14 +34,14 @@ fn covered(split: &trustrec_data::Split, mode: TrainMode, l: usize) -> HashMap<(
 }
 
 #[test]
-fn window_and_prefix_modes_cover_every_training_target_exactly_once() {
+fn window_overlap_and_prefix_modes_cover_every_training_target_exactly_once() {
     let split = ml100k_split(Some(120));
     let expected: usize = split
         .train_len
         .iter()
         .map(|&n| (n as usize).saturating_sub(1))
         .sum();
-    for mode in [TrainMode::Window, TrainMode::Prefix] {
+    for mode in [TrainMode::Window, TrainMode::Overlap, TrainMode::Prefix] {
         let seen = covered(&split, mode, 20);
         assert_eq!(seen.len(), expected, "{mode:?}");
         assert!(
@@ -57,6 +57,39 @@ fn window_and_prefix_modes_cover_every_training_target_exactly_once() {
         .map(|&n| (n as usize).saturating_sub(1).min(20))
         .sum();
     assert_eq!(seen.len(), expected);
+}
+
+#[test]
+fn overlap_mode_gives_every_target_half_a_window_of_history() {
+    let split = ml100k_split(Some(120));
+    let l = 20;
+    let (mut short_in_window, mut total) = (0, 0);
+    for mode in [TrainMode::Window, TrainMode::Overlap] {
+        for s in training_samples(&split, mode, l) {
+            let b = collate_train(&split, std::slice::from_ref(&s), l, false);
+            let a = (s.end as usize - 1).saturating_sub(l);
+            let pad = l - (s.end as usize - 1 - a);
+            for &p in &b.loss_pos {
+                // Inputs the target sees in this window, and those the user has before it.
+                let seen = p as usize - pad + 1;
+                let available = (a + seen).min(l);
+                total += 1;
+                if seen < available.min(l / 2) {
+                    assert_eq!(
+                        mode,
+                        TrainMode::Window,
+                        "overlap: a target with short context"
+                    );
+                    short_in_window += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        short_in_window > 0,
+        "the window mode shows the problem overlap fixes"
+    );
+    assert!(total > 0);
 }
 
 #[test]

@@ -9,7 +9,9 @@ use burn::tensor::{Gradients, Tensor};
 use trustrec_data::{Format, LoadOptions, Split, SplitKind};
 use trustrec_models::batch::TrainBatch;
 use trustrec_models::input::SeqInput;
-use trustrec_models::{Device, ModelConfig, ModelKind, Recommender, TrainConfig};
+use trustrec_models::{
+    CheckpointOptions, Device, ModelConfig, ModelKind, Recommender, TrainConfig, Trainer,
+};
 
 pub fn ml100k_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/ml-100k"))
@@ -51,6 +53,21 @@ pub fn small_train(epochs: usize) -> TrainConfig {
         batch_size: 32,
         patience: 100,
         ..TrainConfig::default()
+    }
+}
+
+/// A quiet trainer on the flex device without metadata or checkpoints.
+pub fn trainer<'a>(m: &'a ModelConfig, t: &'a TrainConfig, seed: u64) -> Trainer<'a> {
+    Trainer {
+        model_cfg: m,
+        train_cfg: t,
+        seed,
+        n_items: None,
+        features: None,
+        device: Device::flex(),
+        checkpoint: CheckpointOptions::default(),
+        progress: false,
+        on_epoch: None,
     }
 }
 

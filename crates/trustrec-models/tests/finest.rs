@@ -6,7 +6,7 @@ mod common;
 use burn::tensor::{Tensor, TensorData};
 use trustrec_models::batch::TrainBatch;
 use trustrec_models::finest::{FinestConfig, RefLists, finest_loss};
-use trustrec_models::{CheckpointOptions, Device, ModelKind, TrainConfig, TrainMode, Trainer};
+use trustrec_models::{Device, ModelKind, TrainConfig, TrainMode};
 
 #[test]
 fn finest_loss_hand_computed() {
@@ -61,17 +61,7 @@ fn fine_tuning_is_deterministic_and_covers_training_positions() {
     let mut valid_free = split.clone();
     valid_free.valid.clear();
     let run = || {
-        let mut t = Trainer {
-            model_cfg: &model,
-            train_cfg: &train,
-            seed: 5,
-            n_items: None,
-            features: None,
-            device: Device::flex(),
-            checkpoint: CheckpointOptions::default(),
-            progress: false,
-            on_epoch: None,
-        };
+        let mut t = common::trainer(&model, &train, 5);
         let cfg = FinestConfig {
             k: 10,
             ..FinestConfig::for_kind(ModelKind::Lstm, 2)

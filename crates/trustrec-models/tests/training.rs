@@ -18,15 +18,8 @@ fn fit(
     ck: CheckpointOptions,
 ) -> FitOutput {
     Trainer {
-        model_cfg: m,
-        train_cfg: t,
-        seed,
-        n_items: None,
-        features: None,
-        device: Device::flex(),
         checkpoint: ck,
-        progress: false,
-        on_epoch: None,
+        ..common::trainer(m, t, seed)
     }
     .fit(split)
     .expect("fit")
