@@ -3,6 +3,7 @@
 
     .venv-recbole/bin/python bench/recbole_run.py MODEL DATASET_DIR OUT_JSON \
         [--epochs N] [--stopping-step N] [--deadline HH:MM] [--note TEXT] [--time-eval N]
+        [--seed S] [--threads T]
 
 MODEL        SASRec or GRU4Rec
 DATASET_DIR  a folder holding RecBole atomic files named after the folder
@@ -14,7 +15,7 @@ OUT_JSON     where the result goes (written atomically, rewritten after every ep
              killed run leaves what it produced so far, with "status" saying so).
 
 Protocol (same as trustrec's backbone benchmark): leave-one-out by time (LS valid_and_test,
-TO order), full ranking over all items, valid metric NDCG@10, topk [10, 20], seed 2020,
+TO order), full ranking over all items, valid metric NDCG@10, topk [10, 20], seed 2020 (--seed),
 CE loss without negative sampling, CPU only, torch.set_num_threads(2), worker 0.
 
 Timings come from wrapping Trainer._train_epoch / Trainer._valid_epoch (no log parsing).
@@ -207,6 +208,7 @@ def main():
     ap.add_argument("--stopping-step", type=int, default=10)
     ap.add_argument("--deadline", help="HH:MM (UTC, today) or ISO time; see module doc")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=2020)
     ap.add_argument("--note", default="", help="appended to machine_note")
     ap.add_argument("--time-eval", type=int, default=0, metavar="N",
                     help="no training: time N test-evaluation passes (see module doc)")
@@ -239,7 +241,7 @@ def main():
         "eval_batch_size": 4096,
         "epochs": args.epochs,
         "stopping_step": args.stopping_step,
-        "seed": 2020,
+        "seed": args.seed,
         "reproducibility": True,
         "train_neg_sample_args": None,
         "eval_args": {

@@ -110,8 +110,11 @@ impl Norm {
 
 /// One post-norm encoder layer (the only kind SASRec builds).
 struct Layer {
-    q: Dense,
+    /// `[q | k | v]` in one product, for the layers that need every position's query.
+    qkv: Dense,
+    /// `[k | v]` and `q` apart, for the last layer (query at the last position only).
     kv: Dense,
+    q: Dense,
     out: Dense,
     norm_1: Norm,
     inner: Dense,
@@ -157,13 +160,15 @@ impl PlainSasRec {
                     matches!(&l.pwff.activation, Activation::Gelu(g) if !g.approximate),
                     "plain forward: only the exact GELU feed-forward"
                 );
-                let (k, v) = (
+                let (q, k, v) = (
+                    Dense::from_burn(&l.mha.query)?,
                     Dense::from_burn(&l.mha.key)?,
                     Dense::from_burn(&l.mha.value)?,
                 );
                 Ok(Layer {
-                    q: Dense::from_burn(&l.mha.query)?,
-                    kv: concat_outputs(&k, &v),
+                    qkv: concat_outputs(&[&q, &k, &v]),
+                    kv: concat_outputs(&[&k, &v]),
+                    q,
                     out: Dense::from_burn(&l.mha.output)?,
                     norm_1: Norm::from_burn(&l.norm_1)?,
                     inner: Dense::from_burn(&l.pwff.linear_inner)?,
@@ -237,14 +242,20 @@ impl PlainSasRec {
         let rows = x.len() / d;
         let (last, body) = self.layers.split_last().expect("checked in new");
         for layer in body {
-            layer.q.apply(&x, rows, &mut s.q);
-            layer.kv.apply(&x, rows, &mut s.kv);
+            layer.qkv.apply(&x, rows, &mut s.kv);
             s.ctx.clear();
             s.ctx.resize(rows * d, 0.0);
+            let kv = KeyValues {
+                data: &s.kv,
+                stride: 3 * d,
+                k: d,
+                v: 2 * d,
+            };
             for &(start, len) in &spans {
                 for r in start..start + len {
                     let ctx = &mut s.ctx[r * d..][..d];
-                    self.attend(&s.q[r * d..][..d], &s.kv, start..r + 1, &mut s.scores, ctx);
+                    let q = &s.kv[r * 3 * d..][..d];
+                    self.attend(q, &kv, start..r + 1, &mut s.scores, ctx);
                 }
             }
             self.finish(layer, &mut x, rows, s);
@@ -262,9 +273,15 @@ impl PlainSasRec {
         s.ctx.resize(n * d, 0.0);
         for (j, &(start, len)) in spans.iter().enumerate() {
             let ctx = &mut s.ctx[j * d..][..d];
+            let kv = KeyValues {
+                data: &s.kv,
+                stride: 2 * d,
+                k: 0,
+                v: d,
+            };
             self.attend(
                 &s.q[j * d..][..d],
-                &s.kv,
+                &kv,
                 start..start + len,
                 &mut s.scores,
                 ctx,
@@ -276,12 +293,11 @@ impl PlainSasRec {
         s.x = x;
     }
 
-    /// Softmax attention of one query over key/value rows `keys` of `kv` (`[k | v]` per row),
-    /// per head, into `ctx`.
+    /// Softmax attention of one query over key/value rows `keys` of `kv`, per head, into `ctx`.
     fn attend(
         &self,
         q: &[f32],
-        kv: &[f32],
+        kv: &KeyValues<'_>,
         keys: std::ops::Range<usize>,
         scores: &mut Vec<f32>,
         ctx: &mut [f32],
@@ -292,10 +308,10 @@ impl PlainSasRec {
         for h in 0..self.heads {
             let qh = &q[h * dk..][..dk];
             scores.clear();
-            scores.extend(keys.clone().map(|k| {
-                let kh = &kv[k * 2 * d + h * dk..][..dk];
-                qh.iter().zip(kh).map(|(a, b)| a * b).sum::<f32>() * scale
-            }));
+            scores.extend(
+                keys.clone()
+                    .map(|k| dot(qh, &kv.data[k * kv.stride + kv.k + h * dk..][..dk]) * scale),
+            );
             let max = scores.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
             let mut sum = 0.0;
             for v in scores.iter_mut() {
@@ -305,9 +321,10 @@ impl PlainSasRec {
             let c = &mut ctx[h * dk..][..dk];
             c.fill(0.0);
             for (k, &w) in keys.clone().zip(scores.iter()) {
-                let vh = &kv[k * 2 * d + d + h * dk..][..dk];
+                let w = w / sum;
+                let vh = &kv.data[k * kv.stride + kv.v + h * dk..][..dk];
                 for (ci, vi) in c.iter_mut().zip(vh) {
-                    *ci += w / sum * vi;
+                    *ci += w * vi;
                 }
             }
         }
@@ -331,6 +348,26 @@ impl PlainSasRec {
         }
         layer.norm_2.apply(x);
     }
+}
+
+/// Dot product with eight independent partial sums, so that it vectorises (a single running
+/// sum cannot be reordered by the compiler); attention scores were a quarter of the pass.
+#[inline]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
 }
 
 /// Exact GELU, `x Φ(x) = x (1 + erf(x / √2)) / 2`, with [`erf`].
@@ -363,18 +400,29 @@ pub fn erf(x: f32) -> f32 {
     x * p / q
 }
 
-/// One dense layer computing `[k(x), v(x)]` side by side (one matrix product instead of two).
-fn concat_outputs(k: &Dense, v: &Dense) -> Dense {
-    let (n_in, nk, nv) = (k.n_in, k.n_out, v.n_out);
-    let mut w = Vec::with_capacity(n_in * (nk + nv));
+/// Keys and values inside rows of a projection buffer: row `i`'s key starts at
+/// `i * stride + k`, its value at `i * stride + v`.
+struct KeyValues<'a> {
+    data: &'a [f32],
+    stride: usize,
+    k: usize,
+    v: usize,
+}
+
+/// One dense layer computing the given layers' outputs side by side (one matrix product
+/// instead of several).
+fn concat_outputs(parts: &[&Dense]) -> Dense {
+    let n_in = parts[0].n_in;
+    let mut w = Vec::new();
     for r in 0..n_in {
-        w.extend_from_slice(&k.w[r * nk..][..nk]);
-        w.extend_from_slice(&v.w[r * nv..][..nv]);
+        for p in parts {
+            w.extend_from_slice(&p.w[r * p.n_out..][..p.n_out]);
+        }
     }
     Dense {
         w,
-        b: [k.b.as_slice(), v.b.as_slice()].concat(),
+        b: parts.iter().flat_map(|p| p.b.iter().copied()).collect(),
         n_in,
-        n_out: nk + nv,
+        n_out: parts.iter().map(|p| p.n_out).sum(),
     }
 }
