@@ -9,7 +9,7 @@ use clap::Args;
 use serde_json::json;
 use trustrec_data::Loaded;
 use trustrec_models::checkpoint::write_bytes_atomic;
-use trustrec_models::{FinestConfig, ModelConfig, ModelKind, TrainConfig, TrainMode};
+use trustrec_models::{FinestConfig, LossKind, ModelConfig, ModelKind, TrainConfig, TrainMode};
 use trustrec_robust::audit::{AuditConfig, run_audit, write_plots, write_report};
 use trustrec_robust::{
     Budget, CasperOptions, ItemChoice, Kind, Method, PerturbSpec, ProtocolData, perturb,
@@ -123,6 +123,11 @@ pub struct AuditArgs {
     /// batch, so the batches of the two runs differ, as in code that batches prefixes).
     #[arg(long, default_value = "sequence")]
     pub mode: TrainMode,
+    /// ce (full softmax) or bce (one sampled negative per target, the original SASRec's loss:
+    /// the negatives come from one seeded stream per epoch, so when a perturbation changes the
+    /// number of targets, every later draw of that epoch differs between the two runs).
+    #[arg(long, default_value = "ce")]
+    pub loss: LossKind,
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f64,
     #[arg(long, default_value_t = 64)]
@@ -261,6 +266,7 @@ pub fn audit_cmd(a: AuditArgs) -> anyhow::Result<()> {
         batch_size: a.batch_size,
         lr: a.lr,
         mode: a.mode,
+        loss: a.loss,
         ks: vec![10, 20],
         ..Default::default()
     };

@@ -211,6 +211,11 @@ impl PlainSasRec {
                 row.iter().all(|&i| i >= 0 && (i as usize) < n_items),
                 "plain forward: item index out of range"
             );
+            let pad = row.iter().take_while(|&&i| i == 0).count();
+            anyhow::ensure!(
+                row[pad..].iter().all(|&i| i != 0),
+                "plain forward: padding inside a history (histories are left-padded)"
+            );
         }
         let d = self.dim;
         let mut out = vec![0f32; inputs.len() / max_len * d];

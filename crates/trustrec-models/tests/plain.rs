@@ -107,7 +107,7 @@ fn plain_forward_gives_the_same_metrics_as_burn() {
 }
 
 #[test]
-fn plain_forward_is_independent_of_the_thread_count_and_rejects_empty_histories() {
+fn plain_forward_is_independent_of_the_thread_count_and_rejects_bad_histories() {
     let split = ml100k_split(Some(150));
     let cfg = &configs()[1];
     let Recommender::SasRec(model) = trained(cfg, &split) else {
@@ -129,6 +129,10 @@ fn plain_forward_is_independent_of_the_thread_count_and_rejects_empty_histories(
     assert!(err.to_string().contains("empty history"), "{err}");
     let bad = vec![1_000_000i64; cfg.max_len];
     assert!(plain.last_states(&bad, cfg.max_len).is_err());
+    let mut holed = vec![3i64; cfg.max_len];
+    holed[cfg.max_len / 2] = 0;
+    let err = plain.last_states(&holed, cfg.max_len).unwrap_err();
+    assert!(err.to_string().contains("padding inside"), "{err}");
 }
 
 #[test]
