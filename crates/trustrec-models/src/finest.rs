@@ -4,7 +4,7 @@
 //!
 //!   L1 = mean max(0, m - (s[REF_j] - s[REF_j+1]))      j < K - 1
 //!   L2 = mean max(0, m - (s[REF_j] - s[COMP_j]))       j < K
-//!   loss = cross-entropy + lambda * (L1 + L2)          (raw scores, m = 0.1)
+//!   loss = training loss + lambda * (L1 + L2)          (raw scores, m = 0.1)
 //!
 //! Lists are keyed by the data row of the position's input interaction, so a position is
 //! regularized only when that interaction exists in the data the references came from.
@@ -18,7 +18,7 @@ use trustrec_eval::{MatRef, top_k};
 use crate::batch::{TrainBatch, TrainMode, collate_train, training_samples};
 use crate::config::ModelKind;
 use crate::input::SeqInput;
-use crate::loss::loss_states;
+use crate::loss::{loss_states, sampled_bce};
 use crate::model::Recommender;
 use crate::ops::to_vec;
 
@@ -174,19 +174,18 @@ pub(crate) fn batch_input(batch: &TrainBatch, span: Option<usize>, device: &Devi
     }
 }
 
-/// Cross-entropy plus the weighted rank-preserving hinge terms at positions with a list.
+/// The model's own training loss plus the weighted rank-preserving hinge terms at positions
+/// with a list: full-softmax cross-entropy, or with `negatives` (one per target) the sampled
+/// BCE the model was trained with, so fine-tuning keeps the model's objective.
 pub fn finest_loss(
     states: Tensor<2>,
     table: Tensor<2>,
     batch: &TrainBatch,
     refs: &RefLists,
     cfg: &FinestConfig,
+    negatives: Option<&[i64]>,
     device: &Device,
 ) -> Tensor<1> {
-    let n = batch.targets.len();
-    let logits = states.matmul(table.transpose());
-    let t = Tensor::<2, Int>::from_data(TensorData::new(batch.targets.clone(), [n, 1]), device);
-    let ce = log_softmax(logits.clone(), 1).gather(1, t).mean().neg();
     let k = refs.k;
     let (mut pos, mut reference, mut comparison) = (Vec::new(), Vec::new(), Vec::new());
     for (p, &row) in batch.rows.iter().enumerate() {
@@ -196,20 +195,37 @@ pub fn finest_loss(
             comparison.extend(list[k..].iter().map(|&i| i as i64));
         }
     }
-    if pos.is_empty() || cfg.lambda == 0.0 {
-        return ce;
-    }
     let r = pos.len();
+    let pos = Tensor::<1, Int>::from_data(TensorData::new(pos, [r]), device);
+    // Raw scores of the regularized positions, shared with the cross-entropy when there is one.
+    let (base, rows) = match negatives {
+        None => {
+            let n = batch.targets.len();
+            let logits = states.matmul(table.transpose());
+            let t = TensorData::new(batch.targets.clone(), [n, 1]);
+            let ce = log_softmax(logits.clone(), 1)
+                .gather(1, Tensor::<2, Int>::from_data(t, device))
+                .mean()
+                .neg();
+            (ce, (r > 0).then(|| logits.select(0, pos)))
+        }
+        Some(negs) => {
+            let bce = sampled_bce(states.clone(), table.clone(), &batch.targets, negs, device);
+            (
+                bce,
+                (r > 0).then(|| states.select(0, pos).matmul(table.transpose())),
+            )
+        }
+    };
+    let Some(rows) = rows.filter(|_| cfg.lambda != 0.0) else {
+        return base;
+    };
     let idx = |v: Vec<i64>| Tensor::<2, Int>::from_data(TensorData::new(v, [r, k]), device);
-    let rows = logits.select(
-        0,
-        Tensor::<1, Int>::from_data(TensorData::new(pos, [r]), device),
-    );
     let s_ref = rows.clone().gather(1, idx(reference));
     let s_comp = rows.gather(1, idx(comparison));
     let m = cfg.margin as f32;
     let order = s_ref.clone().slice([0..r, 0..k - 1]) - s_ref.clone().slice([0..r, 1..k]);
     let l1 = relu(order.neg().add_scalar(m)).mean();
     let l2 = relu((s_ref - s_comp).neg().add_scalar(m)).mean();
-    ce + (l1 + l2).mul_scalar(cfg.lambda as f32)
+    base + (l1 + l2).mul_scalar(cfg.lambda as f32)
 }

@@ -443,7 +443,12 @@ impl Trainer<'_> {
             let aux = model.aux_loss(hidden.clone(), &batch.targets, ad);
             let states = model.query(hidden);
             let loss = match (reg, cfg.loss) {
-                (Some(r), _) => finest_loss(states, model.item_table(), &batch, r.refs, r.cfg, ad),
+                (Some(r), kind) => {
+                    let negs = (kind == LossKind::Bce)
+                        .then(|| sample_negatives(&batch.targets, n_items, &mut rng));
+                    let table = model.item_table();
+                    finest_loss(states, table, &batch, r.refs, r.cfg, negs.as_deref(), ad)
+                }
                 (None, LossKind::Ce) => {
                     cross_entropy(states, model.item_table(), &batch.targets, ad)
                 }

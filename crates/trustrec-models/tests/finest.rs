@@ -39,14 +39,28 @@ fn finest_loss_hand_computed() {
     let ce = (3f64.exp() + 2f64.exp() + 1f64.exp() + 1.0).ln() - 3.0;
     // L1 = max(0, 1.5 - (2 - 3)) = 2.5; L2 = mean(max(0, 1.5 - 2), max(0, 1.5 - 2)) = 0.
     let want = ce + 0.5 * 2.5;
-    let got: f64 = finest_loss(states.clone(), table.clone(), &batch, &refs, &cfg, &device)
-        .into_scalar::<f64>();
+    let loss = |b: &TrainBatch, negs: Option<&[i64]>| -> f64 {
+        finest_loss(states.clone(), table.clone(), b, &refs, &cfg, negs, &device)
+            .into_scalar::<f64>()
+    };
+    let got = loss(&batch, None);
     assert!((got - want).abs() < 1e-5, "{got} vs {want}");
     // A position without a reference list (inserted: row u32::MAX) carries only the CE.
     let mut plain = batch.clone();
     plain.rows = vec![u32::MAX];
-    let got: f64 = finest_loss(states, table, &plain, &refs, &cfg, &device).into_scalar::<f64>();
+    let got = loss(&plain, None);
     assert!((got - ce).abs() < 1e-5, "{got} vs {ce}");
+    // A BCE-trained model keeps its loss: negative item 3 (score 0), target score 3.
+    let sigmoid = |x: f64| 1.0 / (1.0 + (-x).exp());
+    let bce = -(sigmoid(3.0).ln() + (1.0 - sigmoid(0.0)).ln());
+    let got = loss(&batch, Some(&[3]));
+    assert!(
+        (got - (bce + 0.5 * 2.5)).abs() < 1e-5,
+        "{got} vs {}",
+        bce + 0.5 * 2.5
+    );
+    let got = loss(&plain, Some(&[3]));
+    assert!((got - bce).abs() < 1e-5, "{got} vs {bce}");
 }
 
 #[test]
