@@ -386,6 +386,9 @@ pub struct StabilizeArgs {
     pub epochs: usize,
     #[arg(long, default_value_t = 128)]
     pub batch_size: usize,
+    /// ce or bce (as in `audit --loss`; FINEST fine-tunes with the same loss).
+    #[arg(long, default_value = "ce")]
+    pub loss: LossKind,
     #[arg(long, default_value_t = 64)]
     pub dim: usize,
     #[command(flatten)]
@@ -412,6 +415,7 @@ pub fn stabilize_cmd(a: StabilizeArgs) -> anyhow::Result<()> {
         epochs: a.epochs,
         batch_size: a.batch_size,
         mode: TrainMode::Sequence,
+        loss: a.loss,
         ..Default::default()
     };
     let finest = a.finest.config(kind, a.epochs);
