@@ -15,6 +15,9 @@ for path in sorted(glob.glob(os.path.join(root, "*", "results.json"))):
     mode = r["config"]["train"].get("mode", "sequence")
     if mode != "sequence":
         model += f" ({mode} samples)"
+    loss = r["config"]["train"].get("loss", "ce")
+    if loss != "ce":
+        model += f", {loss} loss"
     epochs = r["config"]["train"]["epochs"]
     seeds = len(r["seeds"])
     for s in r["summary"]:
