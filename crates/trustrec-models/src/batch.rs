@@ -21,7 +21,8 @@ pub enum TrainMode {
     /// Like `Window`, but windows end every `max_len / 2` targets and carry the loss only on
     /// their newest half, so every target is still a target exactly once and sees at least
     /// `max_len / 2` items of history where the user has them (in `Window`, the first targets
-    /// of a window see almost none, unlike at evaluation). About twice `Window`'s encoder work.
+    /// of a window see almost none, unlike at evaluation). About twice `Window`'s encoder work
+    /// (~35% more time per epoch on ml-100k, where the output layer dominates).
     Overlap,
     /// RecBole's augmentation: one sample per prefix, loss only at its last position (~`max_len`
     /// times more encoder work for the same targets; kept for parity experiments).
