@@ -17,6 +17,7 @@ use trustrec_eval::{
 
 use crate::batch::{case_histories, case_targets};
 use crate::model::Recommender;
+use crate::ops::dot;
 use crate::score::{Embeddings, EvalOptions};
 use crate::train::median;
 
@@ -408,21 +409,3 @@ pub fn choose_categories(
 /// register tiles cost more than they save there (beauty, 1 thread: ~10.9x vs ~10.0x overall
 /// speed-up with and without this path; dot products alone ~8x).
 const NARROW: usize = 16;
-
-/// Dot product with 8 independent accumulators (vectorises without fast-math).
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
-}

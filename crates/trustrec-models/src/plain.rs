@@ -10,7 +10,7 @@ use burn::nn::activation::Activation;
 use burn::nn::{LayerNorm, Linear};
 use rayon::prelude::*;
 
-use crate::ops::to_vec;
+use crate::ops::{dot, to_vec};
 use crate::sasrec::{LN_EPS, SasRec};
 
 /// Histories per parallel task: fixed, so results do not depend on the thread count.
@@ -353,26 +353,6 @@ impl PlainSasRec {
         }
         layer.norm_2.apply(x);
     }
-}
-
-/// Dot product with eight independent partial sums, so that it vectorises (a single running
-/// sum cannot be reordered by the compiler); attention scores were a quarter of the pass.
-#[inline]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for i in 0..8 {
-            acc[i] += x[i] * y[i];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
 }
 
 /// Exact GELU, `x Φ(x) = x (1 + erf(x / √2)) / 2`, with [`erf`].
