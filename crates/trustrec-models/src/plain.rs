@@ -39,7 +39,7 @@ impl Dense {
         })
     }
 
-    /// `out = x W + b` for `rows` rows of `x`; `out` is resized to `rows * n_out`.
+    /// `out = x W + b` for `rows` rows of `x`; `out` is overwritten with `rows * n_out` values.
     fn apply(&self, x: &[f32], rows: usize, out: &mut Vec<f32>) {
         assert_eq!(x.len(), rows * self.n_in, "dense input has the wrong size");
         out.clear();
@@ -50,8 +50,8 @@ impl Dense {
             return;
         }
         // SAFETY: `x` is rows x n_in row-major (column stride 1, row stride n_in), `w` is
-        // n_in x n_out row-major, `out` is rows x n_out row-major; the lengths are asserted above
-        // / written above, and `out` aliases neither input. gemm computes
+        // n_in x n_out row-major, `out` is rows x n_out row-major; `x`'s length is asserted and
+        // `out` filled above, and `out` aliases neither input. gemm computes
         // dst = alpha * dst + beta * lhs * rhs: the bias already in `out` plus x W.
         unsafe {
             gemm::gemm(
