@@ -89,8 +89,9 @@ fn eval(a: BenchArgs) -> anyhow::Result<()> {
     let times = model
         .time_span()
         .map(|_| collate_eval_times(split, cases, l));
-    let [n_items, dim] = model.item_table().dims();
-    let items = to_vec(model.item_table())?;
+    let table = model.item_table();
+    let [n_items, dim] = table.dims();
+    let items = to_vec(table)?;
     // [burn forward, default forward, scoring + ranking] per pass.
     let mut secs = [Vec::new(), Vec::new(), Vec::new()];
     let mut metrics = Vec::new();

@@ -9,7 +9,7 @@
 //! Lists are keyed by the data row of the position's input interaction, so a position is
 //! regularized only when that interaction exists in the data the references came from.
 
-use burn::tensor::activation::{log_softmax, relu};
+use burn::tensor::activation::relu;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 use trustrec_data::Split;
@@ -18,7 +18,7 @@ use trustrec_eval::{MatRef, top_k};
 use crate::batch::{TrainBatch, TrainMode, collate_train, training_samples};
 use crate::config::ModelKind;
 use crate::input::SeqInput;
-use crate::loss::{loss_states, sampled_bce};
+use crate::loss::{cross_entropy_logits, loss_states, sampled_bce};
 use crate::model::Recommender;
 use crate::ops::to_vec;
 
@@ -200,13 +200,8 @@ pub fn finest_loss(
     // Raw scores of the regularized positions, shared with the cross-entropy when there is one.
     let (base, rows) = match negatives {
         None => {
-            let n = batch.targets.len();
             let logits = states.matmul(table.transpose());
-            let t = TensorData::new(batch.targets.clone(), [n, 1]);
-            let ce = log_softmax(logits.clone(), 1)
-                .gather(1, Tensor::<2, Int>::from_data(t, device))
-                .mean()
-                .neg();
+            let ce = cross_entropy_logits(logits.clone(), &batch.targets, device);
             (ce, (r > 0).then(|| logits.select(0, pos)))
         }
         Some(negs) => {

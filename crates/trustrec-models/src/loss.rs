@@ -20,11 +20,15 @@ pub fn cross_entropy(
     targets: &[i64],
     device: &Device,
 ) -> Tensor<1> {
+    cross_entropy_logits(states.matmul(table.transpose()), targets, device)
+}
+
+/// Mean cross-entropy of `[n, n_items]` raw scores against `targets` (for callers that reuse the
+/// scores, as FINEST does for its rank terms).
+pub fn cross_entropy_logits(logits: Tensor<2>, targets: &[i64], device: &Device) -> Tensor<1> {
     let n = targets.len();
-    let logits = states.matmul(table.transpose());
-    let logp = log_softmax(logits, 1);
     let t = Tensor::<2, Int>::from_data(TensorData::new(targets.to_vec(), [n, 1]), device);
-    logp.gather(1, t).mean().neg()
+    log_softmax(logits, 1).gather(1, t).mean().neg()
 }
 
 /// Mean binary cross-entropy with one sampled negative per target (original SASRec loss).

@@ -442,20 +442,15 @@ impl Trainer<'_> {
             let hidden = loss_states(model.hidden(&input), &batch, ad);
             let aux = model.aux_loss(hidden.clone(), &batch.targets, ad);
             let states = model.query(hidden);
-            let loss = match (reg, cfg.loss) {
-                (Some(r), kind) => {
-                    let negs = (kind == LossKind::Bce)
-                        .then(|| sample_negatives(&batch.targets, n_items, &mut rng));
-                    let table = model.item_table();
+            let negs = (cfg.loss == LossKind::Bce)
+                .then(|| sample_negatives(&batch.targets, n_items, &mut rng));
+            let table = model.item_table();
+            let loss = match (reg, &negs) {
+                (Some(r), _) => {
                     finest_loss(states, table, &batch, r.refs, r.cfg, negs.as_deref(), ad)
                 }
-                (None, LossKind::Ce) => {
-                    cross_entropy(states, model.item_table(), &batch.targets, ad)
-                }
-                (None, LossKind::Bce) => {
-                    let negs = sample_negatives(&batch.targets, n_items, &mut rng);
-                    sampled_bce(states, model.item_table(), &batch.targets, &negs, ad)
-                }
+                (None, None) => cross_entropy(states, table, &batch.targets, ad),
+                (None, Some(negs)) => sampled_bce(states, table, &batch.targets, negs, ad),
             };
             let loss = match aux {
                 Some(aux) => loss + aux,
