@@ -108,13 +108,9 @@ impl Norm {
     }
 }
 
-/// One post-norm encoder layer (the only kind SASRec builds).
+/// A post-norm encoder layer (the only kind SASRec builds) after its attention inputs: output
+/// projection, norms and feed-forward.
 struct Layer {
-    /// `[q | k | v]` in one product, for the layers that need every position's query.
-    qkv: Dense,
-    /// `[k | v]` and `q` apart, for the last layer (query at the last position only).
-    kv: Dense,
-    q: Dense,
     out: Dense,
     norm_1: Norm,
     inner: Dense,
@@ -127,7 +123,10 @@ pub struct PlainSasRec {
     items: Vec<f32>,
     positions: Vec<f32>,
     norm: Norm,
-    layers: Vec<Layer>,
+    /// Layers before the last: `[q | k | v]` in one product (every position's query is needed).
+    body: Vec<(Dense, Layer)>,
+    /// The last layer: `q` (last position only) and `[k | v]` (every position) apart.
+    last: (Dense, Dense, Layer),
     dim: usize,
     heads: usize,
 }
@@ -148,7 +147,7 @@ impl PlainSasRec {
     /// Copies `model`'s weights; fails for encoder settings this path does not implement.
     pub fn new(model: &SasRec) -> anyhow::Result<Self> {
         let (item_emb, pos_emb, norm, encoder) = model.parts();
-        let layers = encoder
+        let mut layers = encoder
             .layers
             .iter()
             .map(|l| {
@@ -160,30 +159,32 @@ impl PlainSasRec {
                     matches!(&l.pwff.activation, Activation::Gelu(g) if !g.approximate),
                     "plain forward: only the exact GELU feed-forward"
                 );
-                let (q, k, v) = (
-                    Dense::from_burn(&l.mha.query)?,
-                    Dense::from_burn(&l.mha.key)?,
-                    Dense::from_burn(&l.mha.value)?,
-                );
-                Ok(Layer {
-                    qkv: concat_outputs(&[&q, &k, &v]),
-                    kv: concat_outputs(&[&k, &v]),
-                    q,
+                let qkv = [&l.mha.query, &l.mha.key, &l.mha.value].map(Dense::from_burn);
+                let [q, k, v] = qkv;
+                let rest = Layer {
                     out: Dense::from_burn(&l.mha.output)?,
                     norm_1: Norm::from_burn(&l.norm_1)?,
                     inner: Dense::from_burn(&l.pwff.linear_inner)?,
                     outer: Dense::from_burn(&l.pwff.linear_outer)?,
                     norm_2: Norm::from_burn(&l.norm_2)?,
-                })
+                };
+                Ok(([q?, k?, v?], rest))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        anyhow::ensure!(!layers.is_empty(), "plain forward: SASRec has no layer");
+        let ([q, k, v], rest) = layers
+            .pop()
+            .ok_or_else(|| anyhow::anyhow!("plain forward: SASRec has no layer"))?;
+        let body = layers
+            .into_iter()
+            .map(|([q, k, v], rest)| (concat_outputs(&[&q, &k, &v]), rest))
+            .collect();
         let [_, dim] = item_emb.weight.dims();
         Ok(Self {
             items: to_vec(item_emb.weight.val())?,
             positions: to_vec(pos_emb.weight.val())?,
             norm: Norm::from_burn(norm)?,
-            layers,
+            body,
+            last: (q, concat_outputs(&[&k, &v]), rest),
             dim,
             heads: encoder.layers[0].mha.n_heads,
         })
@@ -245,9 +246,8 @@ impl PlainSasRec {
         }
         self.norm.apply(&mut x);
         let rows = x.len() / d;
-        let (last, body) = self.layers.split_last().expect("checked in new");
-        for layer in body {
-            layer.qkv.apply(&x, rows, &mut s.kv);
+        for (qkv, layer) in &self.body {
+            qkv.apply(&x, rows, &mut s.kv);
             s.ctx.clear();
             s.ctx.resize(rows * d, 0.0);
             let kv = KeyValues {
@@ -266,14 +266,15 @@ impl PlainSasRec {
             self.finish(layer, &mut x, rows, s);
         }
         // Last layer: keys and values everywhere, everything else at the last position only.
-        last.kv.apply(&x, rows, &mut s.kv);
+        let (q, kv, last) = &self.last;
+        kv.apply(&x, rows, &mut s.kv);
         let n = spans.len();
         let mut h = std::mem::take(&mut s.hidden);
         h.clear();
         for &(start, len) in &spans {
             h.extend_from_slice(&x[(start + len - 1) * d..][..d]);
         }
-        last.q.apply(&h, n, &mut s.q);
+        q.apply(&h, n, &mut s.q);
         s.ctx.clear();
         s.ctx.resize(n * d, 0.0);
         for (j, &(start, len)) in spans.iter().enumerate() {
