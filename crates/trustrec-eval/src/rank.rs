@@ -76,9 +76,11 @@ pub(crate) fn rank_with_mask(
 /// Branch-free so the compiler can vectorise the one pass over the row.
 fn count_against(scores: &[f32], t: f32) -> (usize, usize, bool) {
     let (mut higher, mut equal, mut nan) = (0usize, 0usize, false);
+    // Wrapping adds (the counts cannot exceed `scores.len()`): an overflow-checked add would
+    // keep this loop scalar in builds with overflow checks, which tests and the CLI use.
     for &s in scores {
-        higher += usize::from(s > t);
-        equal += usize::from(s == t);
+        higher = higher.wrapping_add(usize::from(s > t));
+        equal = equal.wrapping_add(usize::from(s == t));
         nan |= s.is_nan();
     }
     (higher, equal, nan)
