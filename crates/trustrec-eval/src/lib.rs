@@ -16,9 +16,9 @@ mod topk;
 
 pub use error::EvalError;
 pub use full::{EvalRequest, check_excluded, evaluate_full, evaluate_full_blocked};
-pub use matrix::{MatRef, scores_nt};
+pub use matrix::{MatRef, scores_nt, scores_nt_into};
 pub use metrics::{MetricAccumulator, Metrics};
-pub use rank::rank_of;
+pub use rank::{rank_in_pieces, rank_of};
 pub use rls::{average_overlap, jaccard_at_k, rbo, try_rbo};
 pub use stats::{MeanStd, aggregate_metrics, mean_std};
 pub use tie::TieRule;

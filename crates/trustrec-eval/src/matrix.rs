@@ -130,10 +130,21 @@ impl<'a> Scorer<'a> {
 
     pub(crate) fn score_block(&self, rows: Range<usize>, buf: &mut Vec<f32>) {
         let (m, d, r) = (self.items.rows, self.items.cols, rows.len());
-        buf.clear();
         match self.bias {
-            Some(bias) => (0..r).for_each(|_| buf.extend_from_slice(bias)),
-            None => buf.resize(r * m, 0.0),
+            Some(bias) => {
+                buf.clear();
+                (0..r).for_each(|_| buf.extend_from_slice(bias));
+            }
+            // With beta = 0 sgemm overwrites every entry without reading it (matrixmultiply's
+            // contract), so a reused buffer's stale values need no zeroing first.
+            None if d > 0 => {
+                buf.truncate(r * m);
+                buf.resize(r * m, 0.0);
+            }
+            None => {
+                buf.clear();
+                buf.resize(r * m, 0.0);
+            }
         }
         if r == 0 || m == 0 || d == 0 {
             return;
@@ -150,6 +161,25 @@ impl<'a> Scorer<'a> {
 /// compute a (query, item) score with the same kernel.
 pub fn scores_nt(a: MatRef, b: MatRef, out: &mut Vec<f32>) -> Result<(), EvalError> {
     Scorer::new(a, b, None)?.score_block(0..a.rows, out);
+    Ok(())
+}
+
+/// [`scores_nt`] into `out`, exactly r x m floats of a caller's buffer (any values: they are
+/// overwritten, never read), so results can land where they are used without a copy.
+pub fn scores_nt_into(a: MatRef, b: MatRef, out: &mut [f32]) -> Result<(), EvalError> {
+    Scorer::new(a, b, None)?;
+    if out.len() != a.rows * b.rows {
+        return Err(EvalError::ShapeMismatch {
+            what: "score output length (queries x items)",
+            expected: a.rows * b.rows,
+            actual: out.len(),
+        });
+    }
+    if a.cols == 0 {
+        out.fill(0.0);
+    } else {
+        sgemm_nt(a.data, a.rows, b.data, b.rows, a.cols, 0.0, out);
+    }
     Ok(())
 }
 

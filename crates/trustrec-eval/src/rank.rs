@@ -26,17 +26,46 @@ pub(crate) fn rank_with_mask(
     tie: TieRule,
     mask: &mut Vec<bool>,
 ) -> Result<f64, EvalError> {
-    let n = scores.len();
-    let t = *scores
-        .get(target as usize)
-        .ok_or(EvalError::TargetOutOfRange { target, n_items: n })?;
+    rank_in_pieces(&[scores], target, excluded, tie, mask)
+}
+
+/// [`rank_of`] for a row stored as consecutive pieces (the row is their concatenation;
+/// `target` and `excluded` index into it), so scores can stay where a kernel wrote them
+/// (HierSRec's candidate slabs) instead of being copied into one row first. `mask` as in
+/// [`rank_with_mask`].
+pub fn rank_in_pieces(
+    pieces: &[&[f32]],
+    target: u32,
+    excluded: &[u32],
+    tie: TieRule,
+    mask: &mut Vec<bool>,
+) -> Result<f64, EvalError> {
+    let n: usize = pieces.iter().map(|p| p.len()).sum();
+    let at = |i: usize| {
+        let mut i = i;
+        for p in pieces {
+            if i < p.len() {
+                return p[i];
+            }
+            i -= p.len();
+        }
+        unreachable!("index checked against the row length")
+    };
+    if target as usize >= n {
+        return Err(EvalError::TargetOutOfRange { target, n_items: n });
+    }
+    let t = at(target as usize);
     if t.is_nan() {
         return Err(EvalError::NanScore { item: target });
     }
     if let Some(&item) = excluded.iter().find(|&&e| e as usize >= n) {
         return Err(EvalError::ExcludedOutOfRange { item, n_items: n });
     }
-    let (mut higher, mut equal, has_nan) = count_against(scores, t);
+    let (mut higher, mut equal, mut has_nan) = (0, 0, false);
+    for p in pieces {
+        let (h, e, nan) = count_against(p, t);
+        (higher, equal, has_nan) = (higher + h, equal + e, has_nan | nan);
+    }
     if excluded.is_empty() && !has_nan {
         // `equal` counts the target itself.
         return Ok(tie.rank(higher, equal - 1));
@@ -49,15 +78,12 @@ pub(crate) fn rank_with_mask(
         let i = e as usize;
         if e != target && !mask[i] {
             mask[i] = true;
-            higher -= usize::from(scores[i] > t);
-            equal -= usize::from(scores[i] == t);
+            higher -= usize::from(at(i) > t);
+            equal -= usize::from(at(i) == t);
         }
     }
     let nan_item = if has_nan {
-        scores
-            .iter()
-            .zip(mask.iter())
-            .position(|(s, &m)| s.is_nan() && !m)
+        (0..n).find(|&i| at(i).is_nan() && !mask[i])
     } else {
         None
     };

@@ -3,7 +3,7 @@ mod common;
 use common::Lcg;
 use trustrec_eval::{
     EvalError, EvalRequest, MatRef, MetricAccumulator, TieRule, evaluate_full,
-    evaluate_full_blocked, rank_of,
+    evaluate_full_blocked, rank_of, scores_nt, scores_nt_into,
 };
 
 struct Data {
@@ -255,4 +255,35 @@ fn matref_helpers() {
     assert_eq!(m.row(2), None);
     assert!(MatRef::new(&data, 4, 2).is_err());
     assert!(MatRef::new(&data, usize::MAX, 2).is_err());
+}
+
+#[test]
+fn scores_overwrite_stale_buffers() {
+    // Buffers are reused without zeroing (sgemm with beta = 0 never reads them): stale NaN
+    // must not leak into the scores, whatever the buffer held or how long it was.
+    let a = [1.0, 2.0, 0.0, -1.0, 3.0, 1.0];
+    let b = [2.0, 1.0, 1.0, 0.0, 1.0, -2.0];
+    let (qa, qb) = (
+        MatRef::new(&a, 2, 3).unwrap(),
+        MatRef::new(&b, 2, 3).unwrap(),
+    );
+    let want = [4.0, 2.0, 2.0, 1.0];
+    let mut buf = vec![f32::NAN; 11];
+    scores_nt(qa, qb, &mut buf).unwrap();
+    assert_eq!(buf, want);
+    let mut out = [f32::NAN; 4];
+    scores_nt_into(qa, qb, &mut out).unwrap();
+    assert_eq!(out, want);
+    assert!(matches!(
+        scores_nt_into(qa, qb, &mut [0.0; 3]),
+        Err(EvalError::ShapeMismatch { .. })
+    ));
+    // d = 0: every score is 0.
+    let empty = MatRef::new(&[], 2, 0).unwrap();
+    let mut out = [f32::NAN; 4];
+    scores_nt_into(empty, empty, &mut out).unwrap();
+    assert_eq!(out, [0.0; 4]);
+    let mut buf = vec![f32::NAN; 4];
+    scores_nt(empty, empty, &mut buf).unwrap();
+    assert_eq!(buf, [0.0; 4]);
 }

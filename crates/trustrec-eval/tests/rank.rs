@@ -1,4 +1,4 @@
-use trustrec_eval::{EvalError, TieRule, rank_of};
+use trustrec_eval::{EvalError, TieRule, rank_in_pieces, rank_of};
 
 const ALL: [TieRule; 3] = [TieRule::Optimistic, TieRule::Pessimistic, TieRule::Mean];
 
@@ -91,4 +91,44 @@ fn tie_rule_parsing() {
     assert!("median".parse::<TieRule>().is_err());
     assert_eq!(TieRule::default(), TieRule::Optimistic);
     assert_eq!(TieRule::Mean.to_string(), "mean");
+}
+
+#[test]
+fn a_row_in_pieces_ranks_like_the_whole_row() {
+    // Ties, an excluded tie, an excluded higher item, a NaN (excluded, then not) and empty
+    // pieces: every split of the row must give rank_of's answer, errors included.
+    let s = [0.5, 0.9, 0.5, 0.1, f32::NAN, 0.5, 0.9, -1.0];
+    let cases: [(u32, &[u32]); 5] = [
+        (0, &[4]),
+        (2, &[1, 4, 5, 5]),
+        (3, &[4, 0]),
+        (6, &[4]),
+        (0, &[]),
+    ];
+    let mut mask = Vec::new();
+    for (target, excluded) in cases {
+        for cuts in [vec![], vec![0, 3], vec![1, 1, 5], vec![2, 4, 6, 7, 8]] {
+            let mut pieces = Vec::new();
+            let mut from = 0;
+            for &c in cuts.iter().chain([&s.len()]) {
+                pieces.push(&s[from..c]);
+                from = c;
+            }
+            for tie in ALL {
+                assert_eq!(
+                    rank_in_pieces(&pieces, target, excluded, tie, &mut mask),
+                    rank_of(&s, target, excluded, tie),
+                    "target {target}, excluded {excluded:?}, cuts {cuts:?}"
+                );
+                assert!(mask.iter().all(|&m| !m), "mask left clean");
+            }
+        }
+    }
+    assert_eq!(
+        rank_in_pieces(&[&s[..3], &s[3..]], 8, &[], TieRule::Mean, &mut mask),
+        Err(EvalError::TargetOutOfRange {
+            target: 8,
+            n_items: 8
+        })
+    );
 }
