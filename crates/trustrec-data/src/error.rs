@@ -51,13 +51,10 @@ impl fmt::Display for Problem {
 /// Every failure of this crate.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    /// The file could not be opened or read.
-    #[error("{}: cannot read: {source}", file.display())]
-    Io {
-        file: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The file could not be opened or read. The OS error is part of the message, not a
+    /// `source`, so an error chain (`{:#}`) does not print it twice.
+    #[error("{}: cannot read: {err}", file.display())]
+    Io { file: PathBuf, err: std::io::Error },
     /// Malformed content at a known place (line is 1-based, column is a header name or
     /// `field N`, 1-based).
     #[error("{}: line {line}, column `{column}`: {problem}", file.display())]
@@ -92,7 +89,7 @@ impl DataError {
     pub(crate) fn io(file: &Path, source: std::io::Error) -> Self {
         DataError::Io {
             file: file.to_path_buf(),
-            source,
+            err: source,
         }
     }
 
