@@ -11,6 +11,7 @@
 //!   untouched titles.
 
 use serde::Serialize;
+use trustrec_eval::median;
 
 /// Precision / recall of one detector.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -77,18 +78,6 @@ pub fn auc(scores: &[f64], truth: &[bool]) -> f64 {
     (rank_sum - p * (p + 1.0) / 2.0) / (p * n)
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n == 0 {
-        0.0
-    } else if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
 /// Residuals of a Theil-Sen fit `y ~ a + b x` (median of pairwise slopes), centred on their
 /// median and scaled by 1.4826 x their median absolute deviation: a robust z, so a few boosted
 /// items can neither tilt the fit nor hide by inflating the spread.
@@ -104,7 +93,8 @@ fn residual_z(x: &[f64], y: &[f64]) -> Vec<f64> {
             }
         }
     }
-    let b = median(&mut slopes);
+    // No two distinct x: a flat fit.
+    let b = median(&mut slopes).unwrap_or(0.0);
     let r: Vec<f64> = x.iter().zip(y).map(|(a, v)| v - b * a).collect();
     robust_z(&r, &r)
 }
@@ -112,9 +102,9 @@ fn residual_z(x: &[f64], y: &[f64]) -> Vec<f64> {
 /// `values` as robust z against `reference`: centred on its median and scaled by 1.4826 x its
 /// median absolute deviation (the standard deviation, were it normal).
 fn robust_z(values: &[f64], reference: &[f64]) -> Vec<f64> {
-    let centre = median(&mut reference.to_vec());
+    let centre = median(&mut reference.to_vec()).unwrap_or(0.0);
     let mut dev: Vec<f64> = reference.iter().map(|v| (v - centre).abs()).collect();
-    let sd = (1.4826 * median(&mut dev)).max(1e-12);
+    let sd = (1.4826 * median(&mut dev).unwrap_or(0.0)).max(1e-12);
     values.iter().map(|v| (v - centre) / sd).collect()
 }
 

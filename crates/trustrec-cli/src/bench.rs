@@ -8,11 +8,11 @@ use std::time::Instant;
 
 use clap::Args;
 use rand::{Rng, SeedableRng};
+use trustrec_eval::median;
 use trustrec_models::batch::{collate_eval, collate_eval_times};
 use trustrec_models::checkpoint::write_bytes_atomic;
 use trustrec_models::ops::to_vec;
 use trustrec_models::score::{Embeddings, burn_query_states, evaluate_embedded, query_states};
-use trustrec_models::train::median;
 use trustrec_models::{BackendKind, ModelConfig};
 
 #[derive(Args)]
@@ -120,7 +120,7 @@ fn eval(a: BenchArgs) -> anyhow::Result<()> {
         .iter()
         .map(|(k, v)| (v - metrics[1][k]).abs())
         .fold(0.0, f64::max);
-    let [burn, fast, score] = secs.clone().map(|mut v| median(&mut v));
+    let [burn, fast, score] = secs.clone().map(|mut v| median(&mut v).unwrap_or(f64::NAN));
     println!(
         "{} test cases, {} items, model {}; medians of {} interleaved passes",
         cases.len(),

@@ -20,6 +20,6 @@ pub use matrix::{MatRef, scores_nt, scores_nt_into};
 pub use metrics::{MetricAccumulator, Metrics};
 pub use rank::{rank_in_pieces, rank_of};
 pub use rls::{average_overlap, jaccard_at_k, rbo, try_rbo};
-pub use stats::{MeanStd, aggregate_metrics, mean_std};
+pub use stats::{MeanStd, aggregate_metrics, mean_std, median};
 pub use tie::TieRule;
 pub use topk::{ranked_list, top_k, top_k_row};

@@ -23,6 +23,19 @@ pub fn mean_std(values: &[f64]) -> (f64, f64) {
     (mean, (ss / (n - 1) as f64).sqrt())
 }
 
+/// Median (the mean of the two middle values for an even count), sorting `v` in place; `None`
+/// for no values. Timings are reported as medians, since the machines here are noisy and
+/// shared; the attack detector's robust fits use it too.
+pub fn median(v: &mut [f64]) -> Option<f64> {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
+}
+
 /// A metric summarised over `n` seeds.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MeanStd {

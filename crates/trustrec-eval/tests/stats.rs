@@ -1,4 +1,4 @@
-use trustrec_eval::{MeanStd, Metrics, aggregate_metrics, mean_std};
+use trustrec_eval::{MeanStd, Metrics, aggregate_metrics, mean_std, median};
 
 #[test]
 fn mean_and_sample_std() {
@@ -29,4 +29,12 @@ fn aggregate_over_seeds() {
     assert_eq!(hit.n, 3);
     assert_eq!(agg["mrr"].n, 2);
     assert_eq!(MeanStd::from_values(&[1.0]).std, 0.0);
+}
+
+#[test]
+fn median_of_odd_even_and_no_values() {
+    assert_eq!(median(&mut [3.0, 1.0, 2.0]), Some(2.0));
+    assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), Some(2.5));
+    assert_eq!(median(&mut [7.0]), Some(7.0));
+    assert_eq!(median(&mut []), None);
 }

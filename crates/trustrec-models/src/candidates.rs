@@ -20,7 +20,6 @@ use crate::batch::{case_histories, case_targets};
 use crate::model::Recommender;
 use crate::ops::dot;
 use crate::score::{Embeddings, EvalOptions};
-use crate::train::median;
 
 /// Accuracy and cost of candidate ranking against full-catalogue ranking, same model and cases.
 #[derive(Clone, Debug, Serialize)]
@@ -91,6 +90,7 @@ pub fn evaluate_candidates(
         cand_times.push(t.elapsed().as_secs_f64());
     }
     let full = full.expect("TIMING_REPS > 0");
+    let median = |v: &mut Vec<f64>| trustrec_eval::median(v).unwrap_or(f64::NAN);
     let (full_seconds, candidate_seconds) = (median(&mut full_times), median(&mut cand_times));
 
     let mut acc = MetricAccumulator::new(&opts.ks);

@@ -545,12 +545,5 @@ pub fn time_steps(
             times.push(t.elapsed().as_secs_f64());
         }
     }
-    Ok(median(&mut times))
-}
-
-/// Median of timings (the upper one of an even count): what the benchmarks report, since the
-/// machines here are noisy and shared.
-pub fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+    Ok(trustrec_eval::median(&mut times).unwrap_or(f64::NAN))
 }
