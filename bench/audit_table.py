@@ -20,11 +20,14 @@ for path in sorted(glob.glob(os.path.join(root, "*", "results.json"))):
         model += f", {loss} loss"
     epochs = r["config"]["train"]["epochs"]
     seeds = len(r["seeds"])
+    stab = r["config"].get("stabilize") or {}
+    # lambda 0: the same fine-tuning without the regularizer (a control for the extra epochs).
+    finest = "λ 0 (control)" if stab.get("lambda") == 0 else "yes"
     for s in r["summary"]:
         ms = lambda m, k: f"{m[k]['mean']:.4f} ± {m[k]['std']:.4f}" if seeds > 1 else f"{m[k]['mean']:.4f}"
         acc = lambda k: f"{s['original'][k]['mean']:.4f} → {s['perturbed'][k]['mean']:.4f}"
         print(
-            f"| {data} | {model} | {epochs} | {'yes' if s.get('stabilized') else 'no'} | "
+            f"| {data} | {model} | {epochs} | {finest if s.get('stabilized') else 'no'} | "
             f"{s['method']} {s['kind']} {s['budget']} ({seeds} seeds) | {ms(s['rls'], 'jaccard@10')} | "
             f"{ms(s['rls'], 'ao')} | {ms(s['rls'], 'rbo')} | {acc('mrr')} | {acc('recall@10')} | "
             f"{r['timing']['seconds_per_training']:.0f} |"
