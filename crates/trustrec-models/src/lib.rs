@@ -18,6 +18,7 @@ pub mod metaenc;
 pub mod model;
 pub mod ops;
 pub mod plain;
+pub mod plain_gru;
 pub mod rnn;
 pub mod sasrec;
 pub mod score;

@@ -17,7 +17,7 @@ use crate::sasrec::{LN_EPS, SasRec};
 const BLOCK: usize = 64;
 
 /// `y = x W + b` with `W` stored `[n_in, n_out]` row-major (burn's layout).
-struct Dense {
+pub(crate) struct Dense {
     w: Vec<f32>,
     b: Vec<f32>,
     n_in: usize,
@@ -25,7 +25,7 @@ struct Dense {
 }
 
 impl Dense {
-    fn from_burn(l: &Linear) -> anyhow::Result<Self> {
+    pub(crate) fn from_burn(l: &Linear) -> anyhow::Result<Self> {
         let [n_in, n_out] = l.weight.dims();
         let b = match &l.bias {
             Some(b) => to_vec(b.val())?,
@@ -40,7 +40,7 @@ impl Dense {
     }
 
     /// `out = x W + b` for `rows` rows of `x`; `out` is overwritten with `rows * n_out` values.
-    fn apply(&self, x: &[f32], rows: usize, out: &mut Vec<f32>) {
+    pub(crate) fn apply(&self, x: &[f32], rows: usize, out: &mut Vec<f32>) {
         assert_eq!(x.len(), rows * self.n_in, "dense input has the wrong size");
         out.clear();
         for _ in 0..rows {
@@ -397,7 +397,7 @@ struct KeyValues<'a> {
 
 /// One dense layer computing the given layers' outputs side by side (one matrix product
 /// instead of several).
-fn concat_outputs(parts: &[&Dense]) -> Dense {
+pub(crate) fn concat_outputs(parts: &[&Dense]) -> Dense {
     let n_in = parts[0].n_in;
     let mut w = Vec::new();
     for r in 0..n_in {

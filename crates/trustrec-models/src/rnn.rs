@@ -34,10 +34,10 @@ fn item_embedding(n_items: usize, d: usize, device: &Device) -> Embedding {
 
 #[derive(Module, Debug)]
 pub struct Gru4Rec {
-    item_emb: Embedding,
+    pub(crate) item_emb: Embedding,
     emb_dropout: Dropout,
-    gru: Gru,
-    dense: Linear,
+    pub(crate) gru: Gru,
+    pub(crate) dense: Linear,
 }
 
 impl Gru4Rec {

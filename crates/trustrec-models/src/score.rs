@@ -12,6 +12,7 @@ use crate::input::SeqInput;
 use crate::model::Recommender;
 use crate::ops::to_vec;
 use crate::plain::PlainSasRec;
+use crate::plain_gru::PlainGru4Rec;
 
 /// Query vectors and item table of a model, as plain row-major buffers.
 pub struct Embeddings {
@@ -46,8 +47,8 @@ impl Embeddings {
 /// Last-position hidden states for left-padded `inputs` (`rows * max_len`), plus the category
 /// logits of models with a category head (HierSRec), from the same pass. `times` (aligned with
 /// `inputs`) is required by models that read times and ignored by the others. SASRec runs on
-/// the plain-Rust forward pass ([`PlainSasRec`]) when no history is empty; every other case on
-/// burn ([`burn_query_states`]).
+/// the plain-Rust forward pass ([`PlainSasRec`]) when no history is empty, GRU4Rec always on
+/// [`PlainGru4Rec`]; every other case on burn ([`burn_query_states`]).
 pub fn query_states(
     model: &Recommender,
     inputs: &[i64],
@@ -60,6 +61,9 @@ pub fn query_states(
         && inputs.chunks(max_len).all(|row| row.last() != Some(&0))
     {
         return Ok((PlainSasRec::new(m)?.last_states(inputs, max_len)?, None));
+    }
+    if let Recommender::Gru4Rec(m) = model {
+        return Ok((PlainGru4Rec::new(m)?.last_states(inputs, max_len)?, None));
     }
     burn_query_states(model, inputs, times, max_len, chunk, device)
 }

@@ -164,3 +164,25 @@ fn fast_erf_agrees_with_libm() {
     assert_eq!(trustrec_models::plain::erf(0.0), 0.0);
     assert!((trustrec_models::plain::erf(-20.0) + 1.0).abs() < 1e-6);
 }
+
+#[test]
+fn plain_gru_equals_burn_gru_on_a_trained_model() {
+    // GRU4Rec trained two epochs on 150 ml-100k users; real test histories plus an all-padding
+    // row (the output layer's bias) and a one-item one.
+    let split = ml100k_split(Some(150));
+    let device = Device::flex();
+    let cfg = ModelConfig::for_kind(ModelKind::Gru4Rec);
+    let model = trained(&cfg, &split);
+    let l = cfg.max_len;
+    let mut inputs = collate_eval(&split, &split.test, l);
+    let mut extra = vec![0i64; 2 * l];
+    extra[2 * l - 1] = 5;
+    inputs.extend(extra);
+    let (slow, _) = burn_query_states(&model, &inputs, None, l, 64, &device).unwrap();
+    let (fast, _) = query_states(&model, &inputs, None, l, 64, &device).unwrap();
+    assert_eq!(fast.len(), inputs.len() / l * cfg.dim);
+    let diff = max_rel_diff(&slow, &fast);
+    eprintln!("GRU4Rec: max relative difference {diff:e}");
+    assert!(diff < 1e-5, "plain vs burn GRU differ by {diff}");
+    assert!(max_rel_diff(&fast[..cfg.dim], &fast[cfg.dim..2 * cfg.dim]) > 1e-2);
+}
