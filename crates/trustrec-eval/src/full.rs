@@ -1,7 +1,7 @@
 //! Full-catalogue evaluation: score every item for every query, rank the target.
 
 use crate::matrix::Scorer;
-use crate::rank::rank_with_mask;
+use crate::rank::rank_in_pieces;
 use crate::{EvalError, MatRef, MetricAccumulator, Metrics, TieRule};
 
 /// Inputs for [`evaluate_full`]: scores are `queries * items^T (+ bias)`.
@@ -61,7 +61,7 @@ fn evaluate_with(
             .zip(scores.chunks_exact(m.max(1)))
             .map(|(row, s)| {
                 let ex = req.excluded.map_or(no_excluded, |e| &e[row]);
-                rank_with_mask(&s[..m], req.targets[row], ex, req.tie, &mut mask)
+                rank_in_pieces(&[&s[..m]], req.targets[row], ex, req.tie, &mut mask)
                     .map_err(|e| e.at_row(row))
             })
             .collect::<Result<Vec<f64>, EvalError>>()

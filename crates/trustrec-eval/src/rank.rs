@@ -14,25 +14,14 @@ pub fn rank_of(
     excluded: &[u32],
     tie: TieRule,
 ) -> Result<f64, EvalError> {
-    rank_with_mask(scores, target, excluded, tie, &mut Vec::new())
-}
-
-/// [`rank_of`] with a caller-owned scratch mask, so batch evaluation does
-/// not allocate per row. The mask is all-false on entry and on exit.
-pub(crate) fn rank_with_mask(
-    scores: &[f32],
-    target: u32,
-    excluded: &[u32],
-    tie: TieRule,
-    mask: &mut Vec<bool>,
-) -> Result<f64, EvalError> {
-    rank_in_pieces(&[scores], target, excluded, tie, mask)
+    rank_in_pieces(&[scores], target, excluded, tie, &mut Vec::new())
 }
 
 /// [`rank_of`] for a row stored as consecutive pieces (the row is their concatenation;
 /// `target` and `excluded` index into it), so scores can stay where a kernel wrote them
-/// (HierSRec's candidate slabs) instead of being copied into one row first. `mask` as in
-/// [`rank_with_mask`].
+/// (HierSRec's candidate slabs) instead of being copied into one row first; a whole row is one
+/// piece. `mask` is caller-owned scratch, so batch evaluation does not allocate per row: it is
+/// all-false on entry and on exit.
 pub fn rank_in_pieces(
     pieces: &[&[f32]],
     target: u32,
