@@ -133,8 +133,8 @@ fn tanh(x: f32) -> f32 {
 
 /// `e^x` (Cephes' single-precision polynomial, ~1 ulp; saturating beyond +-87), written without
 /// calls (not even `mul_add`: a library call where the target has no FMA) or branches, so the
-/// gate loop vectorises. With the library `exp` (one call per activation, 19 million per
-/// ml-100k evaluation) the whole forward took 0.22 s instead of 0.12 s.
+/// gate loop vectorises (with the zipped, bounds-check-free loop in `block`). ml-100k test pass,
+/// 2 threads: library `exp` and an indexed loop 0.22 s, this `exp` alone 0.18 s, both 0.12 s.
 fn exp(x: f32) -> f32 {
     let x = x.clamp(-87.0, 88.0);
     // k = round(x / ln 2) by the 1.5 * 2^23 trick (no rounding instruction before SSE4.1).
