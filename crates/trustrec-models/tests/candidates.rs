@@ -6,7 +6,9 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use trustrec_eval::{MatRef, TieRule, rank_of};
-use trustrec_models::candidates::{CandidateCases, CategoryIndex, choose, choose_categories};
+use trustrec_models::candidates::{
+    CandidateCases, CategoryChooser, CategoryIndex, choose, choose_categories,
+};
 
 /// Categories by descending logit (total order, ties to the smaller id), items until `budget`.
 fn reference_choice(logits: &[f32], by_cat: &[Vec<u32>], budget: usize) -> Vec<u32> {
@@ -45,7 +47,7 @@ fn random_categories(rng: &mut ChaCha8Rng, n_cat: usize, max_size: usize) -> Vec
 #[test]
 fn one_pass_category_choice_equals_a_full_sort() {
     let mut rng = ChaCha8Rng::seed_from_u64(3);
-    let mut cand = Vec::new();
+    let (mut cand, mut picked, mut reused) = (Vec::new(), Vec::new(), CategoryChooser::default());
     for case in 0..400 {
         let n_cat = rng.gen_range(1..300);
         let by_cat = random_categories(&mut rng, n_cat, 12);
@@ -72,6 +74,11 @@ fn one_pass_category_choice_equals_a_full_sort() {
             "case {case}"
         );
         assert_eq!(cand.len(), budget.min(n_items));
+        // One chooser kept across all cases (as ranking does) leaks nothing between them.
+        let mut alone = Vec::new();
+        choose_categories(&logits, |c| by_cat[c as usize].len(), budget, &mut alone);
+        reused.choose(&logits, |c| by_cat[c as usize].len(), budget, &mut picked);
+        assert_eq!(picked, alone, "case {case}");
     }
 }
 
@@ -88,6 +95,8 @@ fn chosen_categories_carry_their_cut() {
         [(1, 1), (2, 4), (0, 3)],
         "a budget above the catalogue takes all"
     );
+    choose_categories(&[0.2, 0.9, 0.5], size, 0, &mut picked);
+    assert!(picked.is_empty(), "a zero budget takes nothing");
 }
 
 #[test]
