@@ -264,12 +264,10 @@ impl CategoryIndex {
             w if w < NARROW => g.iter().map(|j| j.3).sum(),
             w => g.len() * w,
         };
-        // Sized once, never cleared: every slot read below is written first. A fresh zeroed
-        // allocation (the OS zeroes pages as they are first written) rather than `resize`,
-        // which would memset the whole new buffer first.
+        // Sized once, never cleared: every slot read below is written first.
         let total: usize = groups().map(need).sum();
         if buf.scores.len() < total {
-            buf.scores = vec![0.0; total];
+            buf.scores.resize(total, 0.0);
         }
         let (mut at, mut used) = (vec![0; picks.len()], 0);
         for g in groups() {

@@ -45,7 +45,7 @@ fn random_categories(rng: &mut ChaCha8Rng, n_cat: usize, max_size: usize) -> Vec
 }
 
 #[test]
-fn one_pass_category_choice_equals_a_full_sort() {
+fn category_choice_equals_a_full_sort() {
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let (mut cand, mut picked, mut reused) = (Vec::new(), Vec::new(), CategoryChooser::default());
     for case in 0..400 {
