@@ -509,10 +509,11 @@ fn at_or_above(chunk: &[f32], threshold: i32) -> u32 {
     }
 }
 
-/// A chunk's sort key: larger maximum first, then the earlier chunk.
+/// A chunk's sort key: larger maximum first, then the earlier chunk (the same order as
+/// [`pick_key`]'s).
 #[inline]
 fn chunk_key(max: i32, chunk: usize) -> u64 {
-    (u64::from(max as u32 ^ (1 << 31)) << 32) | u64::from(!(chunk as u32))
+    order_key(max, chunk as u32)
 }
 
 /// A chunk's maximum and first category, from [`chunk_key`].
@@ -538,7 +539,14 @@ fn ordered(l: f32) -> i32 {
 /// Larger = earlier in candidate order: the ordered logit, then the smaller id.
 #[inline]
 fn pick_key(l: f32, c: u32) -> u64 {
-    (u64::from(ordered(l) as u32 ^ (1 << 31)) << 32) | u64::from(!c)
+    order_key(ordered(l), c)
+}
+
+/// `ord` (an [`ordered`] value) and `id` packed so that a larger key means a larger `ord`, then
+/// a smaller `id`.
+#[inline]
+fn order_key(ord: i32, id: u32) -> u64 {
+    (u64::from(ord as u32 ^ (1 << 31)) << 32) | u64::from(!id)
 }
 
 /// Slabs narrower than this are scored with plain dot products: sgemm's packing and its wide
