@@ -53,7 +53,7 @@ pub struct FinestArgs {
     /// FINEST reference-list length K (top-K kept in order and above ranks K+1..2K).
     #[arg(long, default_value_t = 100)]
     pub finest_k: usize,
-    /// FINEST regularizer weight (default: 0.1 for attention models, 1.0 for RNNs).
+    /// FINEST regularizer weight (default: 0.1 for TiSASRec, 1.0 for SASRec and RNNs).
     #[arg(long)]
     pub finest_lambda: Option<f64>,
     /// FINEST fine-tuning learning rate (default: 1e-3 attention, 1e-4 RNNs).

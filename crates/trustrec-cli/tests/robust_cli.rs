@@ -241,7 +241,7 @@ fn stabilize_writes_model_and_before_after_metrics() {
     for k in ["test_before_finest", "test_after_finest"] {
         assert!(r["metrics"][k]["mrr"].as_f64().unwrap() > 0.0);
     }
-    assert_eq!(r["finest"]["lambda"], 0.1, "attention-model default");
+    assert_eq!(r["finest"]["lambda"], 1.0, "SASRec default");
     assert_eq!(r["finetune_loss"].as_array().unwrap().len(), 2);
     assert_eq!(
         r["reference_positions"],

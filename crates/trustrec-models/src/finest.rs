@@ -37,14 +37,19 @@ pub struct FinestConfig {
 }
 
 impl FinestConfig {
-    /// lr 1e-3 and lambda 0.1 for the attention models (TiSASRec in the paper; SASRec is the
-    /// same family), lr 1e-4 and lambda 1.0 for the LSTM/GRU.
+    /// lr 1e-3 for the attention models, 1e-4 for the LSTM/GRU (the paper's code); lambda 0.1
+    /// for TiSASRec (the paper's), 1.0 otherwise: the paper gives none for SASRec, and at its
+    /// 0.1% budget 1.0 made SASRec more stable than 0.1 in all six audits (README, FINEST).
     pub fn for_kind(kind: ModelKind, epochs: usize) -> Self {
         let attention = matches!(kind, ModelKind::SasRec | ModelKind::TiSasRec);
         Self {
             epochs,
             lr: if attention { 1e-3 } else { 1e-4 },
-            lambda: if attention { 0.1 } else { 1.0 },
+            lambda: if kind == ModelKind::TiSasRec {
+                0.1
+            } else {
+                1.0
+            },
             margin: 0.1,
             k: 100,
             fraction: 0.01,
