@@ -69,6 +69,16 @@ impl FinestConfig {
             "finest.lr must be > 0"
         );
         anyhow::ensure!(
+            self.lambda >= 0.0 && self.lambda.is_finite(),
+            "finest.lambda must be a finite number >= 0, got {}",
+            self.lambda
+        );
+        anyhow::ensure!(
+            self.margin >= 0.0 && self.margin.is_finite(),
+            "finest.margin must be a finite number >= 0, got {}",
+            self.margin
+        );
+        anyhow::ensure!(
             (0.0..=1.0).contains(&self.fraction),
             "finest.fraction must be in [0, 1]"
         );

@@ -99,3 +99,42 @@ fn fine_tuning_is_deterministic_and_covers_training_positions() {
         .sum();
     assert_eq!(a.reference_positions, want);
 }
+
+#[test]
+fn config_rejects_nan_or_negative_weights_by_name() {
+    let ok = FinestConfig::for_kind(ModelKind::SasRec, 1);
+    assert!(ok.validate(1000).is_ok());
+    for (cfg, field) in [
+        (
+            FinestConfig {
+                lambda: f64::NAN,
+                ..ok.clone()
+            },
+            "finest.lambda",
+        ),
+        (
+            FinestConfig {
+                lambda: -1.0,
+                ..ok.clone()
+            },
+            "finest.lambda",
+        ),
+        (
+            FinestConfig {
+                margin: f64::INFINITY,
+                ..ok.clone()
+            },
+            "finest.margin",
+        ),
+        (
+            FinestConfig {
+                margin: -0.1,
+                ..ok.clone()
+            },
+            "finest.margin",
+        ),
+    ] {
+        let err = cfg.validate(1000).expect_err(field).to_string();
+        assert!(err.contains(field), "{err}");
+    }
+}
