@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 use trustrec_eval::{Metrics, aggregate_metrics};
-use trustrec_iscon::{IsconConfig, IsconData, ProtocolConfig, SeedOutput, run_seed};
+use trustrec_iscon::{IsconConfig, IsconData, NodeEmbedding, ProtocolConfig, SeedOutput, run_seed};
 use trustrec_models::checkpoint::write_bytes_atomic;
 
 use crate::config::DataConfig;
@@ -41,6 +41,9 @@ pub struct IsconArgs {
     /// LSTM hidden size and user/item embedding width (paper: 256; 64 keeps 2 CPU cores usable).
     #[arg(long, default_value_t = 64)]
     pub hidden: usize,
+    /// Node embedding of step 2: graphsage (the paper's) | deepwalk (node2vec-style).
+    #[arg(long, default_value = "deepwalk")]
+    pub embedding: NodeEmbedding,
     /// Node (session/item) embedding width (paper: 128).
     #[arg(long, default_value_t = 64)]
     pub embed_dim: usize,
@@ -75,7 +78,9 @@ impl IsconArgs {
         c.kmeans.k = self.contexts;
         c.net.top_k = self.top_k;
         c.net.hidden = self.hidden;
+        c.embedding = self.embedding;
         c.embed.dim = self.embed_dim;
+        c.sage.dim = self.embed_dim;
         c.embed.walks_per_node = self.walks;
         c.max_len = self.max_len;
         c.max_sessions = self.max_sessions;
@@ -260,10 +265,15 @@ fn report(
             r.total_seconds
         );
     }
+    let embedding = match a.embedding {
+        NodeEmbedding::GraphSage => "GraphSAGE (degree features, mean aggregators, 10/5 samples)",
+        NodeEmbedding::DeepWalk => "DeepWalk skip-gram",
+    };
     let _ = writeln!(
         s,
-        "\nWall time {seconds:.0} s; peak RSS {:.0} MB. Embeddings: DeepWalk skip-gram (GraphSAGE not implemented).",
-        crate::mem::peak_rss_mb().unwrap_or(f64::NAN)
+        "\nWall time {seconds:.0} s; peak RSS {:.0} MB. Embeddings: {embedding}, width {}.",
+        crate::mem::peak_rss_mb().unwrap_or(f64::NAN),
+        a.embed_dim
     );
     s
 }

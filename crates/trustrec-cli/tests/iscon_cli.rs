@@ -80,3 +80,29 @@ fn iscon_bad_input_is_a_clear_error() {
         "{text}"
     );
 }
+
+#[test]
+fn iscon_embeds_with_graphsage_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = log(dir.path());
+    let out = dir.path().join("run");
+    let extra = [
+        "--contexts",
+        "3",
+        "--embedding",
+        "graphsage",
+        "--no-ablation",
+    ];
+    let (ok, text) = iscon(&data, &out, &extra);
+    assert!(ok, "{text}");
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(r["config"]["embedding"], "graphsage");
+    assert_eq!(r["config"]["sage"]["dim"], 8);
+    assert!(r["runs"][0]["embed_loss"][0].as_f64().unwrap() > 0.0);
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("Embeddings: GraphSAGE"), "{report}");
+    let (ok, text) = iscon(&data, &out, &["--embedding", "node2vec"]);
+    assert!(!ok);
+    assert!(text.contains("graphsage or deepwalk"), "{text}");
+}

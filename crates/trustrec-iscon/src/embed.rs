@@ -1,6 +1,6 @@
 //! Node embeddings (step 2) by DeepWalk: uniform random walks on the bipartite multigraph and
 //! skip-gram with negative sampling (negatives ~ degree^0.75, as the spec's GraphSAGE loss).
-//! This is the spec's accepted "node2vec-style" alternative; GraphSAGE is not implemented.
+//! This is the spec's accepted "node2vec-style" alternative to GraphSAGE ([`crate::sage`]).
 //!
 //! Determinism: each node's walks use their own ChaCha8 stream `(seed, node)`, so the walks are
 //! the same for any thread count; the SGD pass is single-threaded in a seeded order.
@@ -44,19 +44,19 @@ impl Default for EmbedConfig {
     }
 }
 
-/// Uniform random walks from every node with at least one edge.
-pub fn random_walks(g: &Bipartite, cfg: &EmbedConfig, seed: u64) -> Vec<Vec<u32>> {
+/// `per_node` uniform random walks of `len` nodes from every node with at least one edge.
+pub fn random_walks(g: &Bipartite, per_node: usize, len: usize, seed: u64) -> Vec<Vec<u32>> {
     (0..g.n_nodes())
         .into_par_iter()
         .filter(|&v| g.degree(v) > 0)
         .flat_map_iter(|v| {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             rng.set_stream(v as u64 + 1);
-            (0..cfg.walks_per_node)
+            (0..per_node)
                 .map(|_| {
                     let mut walk = vec![v as u32];
                     let mut cur = v;
-                    while walk.len() < cfg.walk_len {
+                    while walk.len() < len {
                         let nb = g.neighbours_of(cur);
                         cur = nb[rng.gen_range(0..nb.len())] as usize;
                         walk.push(cur as u32);
@@ -69,7 +69,7 @@ pub fn random_walks(g: &Bipartite, cfg: &EmbedConfig, seed: u64) -> Vec<Vec<u32>
 }
 
 /// Cumulative negative-sampling table over nodes, weight degree^0.75.
-fn negative_cdf(g: &Bipartite) -> Vec<f64> {
+pub(crate) fn negative_cdf(g: &Bipartite) -> Vec<f64> {
     let mut acc = 0.0;
     (0..g.n_nodes())
         .map(|v| {
@@ -79,7 +79,7 @@ fn negative_cdf(g: &Bipartite) -> Vec<f64> {
         .collect()
 }
 
-fn sample(cdf: &[f64], rng: &mut ChaCha8Rng) -> usize {
+pub(crate) fn sample(cdf: &[f64], rng: &mut ChaCha8Rng) -> usize {
     let total = *cdf.last().unwrap_or(&0.0);
     let x = rng.r#gen::<f64>() * total;
     cdf.partition_point(|&c| c <= x).min(cdf.len() - 1)
@@ -104,7 +104,7 @@ pub fn skip_gram(g: &Bipartite, cfg: &EmbedConfig, seed: u64) -> anyhow::Result<
         .collect();
     let mut output = vec![0f32; n * d];
     let cdf = negative_cdf(g);
-    let mut walks = random_walks(g, cfg, seed);
+    let mut walks = random_walks(g, cfg.walks_per_node, cfg.walk_len, seed);
     let total = (walks.len() * cfg.epochs).max(1) as f32;
     let mut grad = vec![0f32; d];
     let mut done = 0usize;
@@ -146,7 +146,7 @@ pub fn skip_gram(g: &Bipartite, cfg: &EmbedConfig, seed: u64) -> anyhow::Result<
     Ok(input)
 }
 
-fn normalise(v: &mut [f32]) {
+pub(crate) fn normalise(v: &mut [f32]) {
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     if norm > 0.0 {
         v.iter_mut().for_each(|x| *x /= norm);
@@ -194,7 +194,7 @@ mod tests {
     fn walks_follow_edges_and_are_seeded() {
         let g = two_communities();
         let cfg = EmbedConfig::default();
-        let w = random_walks(&g, &cfg, 7);
+        let w = random_walks(&g, cfg.walks_per_node, cfg.walk_len, 7);
         assert_eq!(w.len(), 12 * cfg.walks_per_node);
         for walk in &w {
             assert_eq!(walk.len(), cfg.walk_len);
@@ -202,8 +202,8 @@ mod tests {
                 assert!(g.neighbours_of(p[0] as usize).contains(&p[1]));
             }
         }
-        assert_eq!(w, random_walks(&g, &cfg, 7));
-        assert_ne!(w, random_walks(&g, &cfg, 8));
+        assert_eq!(w, random_walks(&g, cfg.walks_per_node, cfg.walk_len, 7));
+        assert_ne!(w, random_walks(&g, cfg.walks_per_node, cfg.walk_len, 8));
     }
 
     #[test]

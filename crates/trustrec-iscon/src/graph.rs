@@ -23,6 +23,14 @@ impl Bipartite {
         Self::from_edges(d.sessions.len(), d.n_items, edges)
     }
 
+    /// The graph of every interaction, as the original's `G_all`: GraphSAGE embeds each node
+    /// (validation and test sessions too) from its neighbourhood here, with the weights trained
+    /// on [`Self::from_data`]'s graph.
+    pub fn from_all(d: &IsconData) -> Self {
+        let edges = (0..d.len()).map(|i| (d.session_of[i], d.items[i]));
+        Self::from_edges(d.sessions.len(), d.n_items, edges)
+    }
+
     /// Builds the graph from `(session, item)` edges; ids must be in range.
     pub fn from_edges(
         n_sessions: usize,

@@ -9,7 +9,7 @@ use trustrec_iscon::examples::{ExampleConfig, targets};
 use trustrec_iscon::fit::{FitConfig, Task, cross_entropy, fit};
 use trustrec_iscon::nets::{ContextNet, ItemNet, NetConfig};
 use trustrec_iscon::tasks::{ContextTask, ItemTask};
-use trustrec_iscon::{IsconConfig, IsconData, ProtocolConfig, Role, run_seed};
+use trustrec_iscon::{IsconConfig, IsconData, NodeEmbedding, ProtocolConfig, Role, run_seed};
 
 /// 8 users x 40 interactions over 12 items; user u walks items u, u+1, ... (mod 12), a session
 /// every 4 interactions (gaps of 2 hours between sessions, 1 minute within).
@@ -181,4 +181,28 @@ fn pipeline_end_to_end_is_seeded() {
     assert!(a.iscon.test.contains_key("ndcg@20"));
     // 8 users x floor(0.1 x 40) test targets.
     assert_eq!(d.stats().test_examples, 32);
+}
+
+#[test]
+fn pipeline_with_graphsage_is_seeded_and_records_its_loss() {
+    let d = synthetic();
+    let mut cfg = IsconConfig {
+        embedding: NodeEmbedding::GraphSage,
+        ablation: false,
+        ..Default::default()
+    };
+    cfg.kmeans.k = 3;
+    cfg.net.hidden = 8;
+    cfg.net.top_k = 2;
+    cfg.sage.dim = 8;
+    cfg.fit.max_epochs = 2;
+    cfg.fit.batch_size = 64;
+    let a = run_seed(&d, &cfg, 1, &device()).unwrap();
+    let b = run_seed(&d, &cfg, 1, &device()).unwrap();
+    assert_eq!(a.kmeans_inertia, b.kmeans_inertia);
+    assert_eq!(a.context.test, b.context.test);
+    assert_eq!(a.iscon.test, b.iscon.test);
+    assert!(a.no_context.is_none());
+    assert_eq!(a.embed_loss.len(), 1);
+    assert!(a.embed_loss[0].is_finite() && a.embed_loss[0] > 0.0);
 }
