@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use trustrec_data::Split;
 use trustrec_eval::{MatRef, top_k};
 
-use crate::batch::{TrainBatch, TrainMode, collate_train, training_samples};
+use crate::batch::{Sample, TrainBatch, TrainMode, collate_train, training_samples};
 use crate::config::ModelKind;
 use crate::input::SeqInput;
 use crate::loss::{cross_entropy_logits, loss_states, sampled_bce};
@@ -157,7 +157,7 @@ pub fn reference_lists(
         items: Vec::new(),
     };
     for part in samples.chunks(chunk.max(1)) {
-        let batch = collate_train(split, part, max_len, span.is_some());
+        let batch = collate_batch(model, split, part, max_len);
         if batch.targets.is_empty() {
             continue;
         }
@@ -178,6 +178,22 @@ pub fn reference_lists(
         }
     }
     Ok(out)
+}
+
+/// Collates a training batch for `model`: with times if it reads them, trimmed of all-padding
+/// columns if that leaves its states unchanged ([`Recommender::masks_padding`]).
+pub(crate) fn collate_batch(
+    model: &Recommender,
+    split: &Split,
+    samples: &[Sample],
+    max_len: usize,
+) -> TrainBatch {
+    let batch = collate_train(split, samples, max_len, model.time_span().is_some());
+    if model.masks_padding() {
+        batch.trim_padding()
+    } else {
+        batch
+    }
 }
 
 /// The model input of a collated batch (with interval matrices for time-aware models).

@@ -75,6 +75,13 @@ impl Recommender {
         }
     }
 
+    /// Whether a real position's state ignores the padding before it: true for the attention
+    /// models (padded keys are masked, positions count from the right), false for the RNNs,
+    /// which step through the padding. Training batches are trimmed for the former.
+    pub fn masks_padding(&self) -> bool {
+        !matches!(self, Self::Gru4Rec(_) | Self::Lstm(_))
+    }
+
     /// `[batch, len, dim]` hidden states.
     pub fn hidden(&self, input: &SeqInput) -> Tensor<3> {
         match self {

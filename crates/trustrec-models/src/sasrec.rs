@@ -33,10 +33,15 @@ pub(crate) const INIT: Initializer = Initializer::Normal {
 /// RecBole's `layer_norm_eps`, shared by the attention models.
 pub(crate) const LN_EPS: f64 = 1e-12;
 
-/// `[1, len, dim]` rows `0..len` of a position table, broadcast over the batch.
+/// `[1, len, dim]` last `len` rows of a position table (`max_len` rows), broadcast over the
+/// batch. Inputs are left-padded, so counting positions from the right gives a batch trimmed of
+/// its all-padding columns ([`crate::batch::TrainBatch::trim_padding`]) the same vectors.
 pub(crate) fn positions(emb: &Embedding, len: usize) -> Tensor<3> {
-    let [_, d] = emb.weight.dims();
-    emb.weight.val().slice([0..len, 0..d]).unsqueeze::<3>()
+    let [max_len, d] = emb.weight.dims();
+    emb.weight
+        .val()
+        .slice([max_len - len..max_len, 0..d])
+        .unsqueeze::<3>()
 }
 
 /// The parts every Transformer recommender shares (RecBole's SASRec settings): position table,

@@ -21,11 +21,13 @@ use serde::Serialize;
 use trustrec_data::Split;
 use trustrec_eval::Metrics;
 
-use crate::batch::{Sample, collate_train, training_samples};
+use crate::batch::{Sample, training_samples};
 use crate::checkpoint::{TrainerState, load_checkpoint, save_checkpoint, save_model};
 use crate::config::{LossKind, ModelConfig, TrainConfig};
 use crate::features::ItemFeatures;
-use crate::finest::{FinestConfig, RefLists, batch_input, finest_loss, reference_lists};
+use crate::finest::{
+    FinestConfig, RefLists, batch_input, collate_batch, finest_loss, reference_lists,
+};
 use crate::input::SeqInput;
 use crate::loss::{cross_entropy, loss_states, sampled_bce};
 use crate::model::Recommender;
@@ -433,7 +435,7 @@ impl Trainer<'_> {
         let span = model.time_span();
         let (mut total, mut count) = (0.0f64, 0usize);
         for chunk in order.chunks(cfg.batch_size) {
-            let batch = collate_train(split, chunk, max_len, span.is_some());
+            let batch = collate_batch(&model, split, chunk, max_len);
             if batch.targets.is_empty() {
                 continue;
             }
