@@ -1,15 +1,15 @@
 //! The predictors on a small synthetic log: every parameter gets a gradient, the loss goes
 //! down, and the same seed gives the same numbers; the whole pipeline runs end to end.
 
-use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 use trustrec_data::InteractionLog;
 use trustrec_iscon::examples::{ExampleConfig, targets};
 use trustrec_iscon::fit::{FitConfig, Task, cross_entropy, fit};
 use trustrec_iscon::nets::{ContextNet, ItemNet, NetConfig};
 use trustrec_iscon::tasks::{ContextTask, ItemTask};
 use trustrec_iscon::{IsconConfig, IsconData, NodeEmbedding, ProtocolConfig, Role, run_seed};
+use trustrec_models::autodiff::GradCensus;
 
 /// 8 users x 40 interactions over 12 items; user u walks items u, u+1, ... (mod 12), a session
 /// every 4 interactions (gaps of 2 hours between sessions, 1 minute within).
@@ -32,38 +32,13 @@ fn device() -> Device {
     trustrec_models::device(trustrec_models::DEFAULT_BACKEND).unwrap()
 }
 
-struct AllHaveGrads<'a> {
-    grads: &'a GradientsParams,
-    missing: usize,
-    total: usize,
-}
-
-impl ModuleVisitor for AllHaveGrads<'_> {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        self.total += 1;
-        let ok = self
-            .grads
-            .get::<D>(param.id)
-            .map(|g| g.abs().sum().into_scalar::<f32>() > 0.0);
-        if ok != Some(true) {
-            self.missing += 1;
-        }
-    }
-}
-
 /// (parameters, parameters without a gradient) after one backward pass.
 fn grad_census<T: Task>(task: &T, net: T::Net, batch: &[usize], dev: &Device) -> (usize, usize) {
     let targets: Vec<u32> = batch.iter().map(|&e| task.target(e)).collect();
     let _graph = trustrec_models::autodiff::exclusive();
     let loss = cross_entropy(task.logits(&net, batch, dev), &targets, dev);
     let grads = GradientsParams::from_grads(loss.backward(), &net);
-    let mut v = AllHaveGrads {
-        grads: &grads,
-        missing: 0,
-        total: 0,
-    };
-    net.visit(&mut v);
-    (v.total, v.missing)
+    GradCensus::count(&net, &grads)
 }
 
 /// Every parameter gets a gradient except, per BiLSTM, 7 of the reverse direction: as in the

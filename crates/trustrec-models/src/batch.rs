@@ -159,7 +159,9 @@ impl TrainBatch {
 
 /// Rows of `width` values without their first `cut` values.
 fn drop_leading_columns<T: Copy>(v: &[T], width: usize, cut: usize) -> Vec<T> {
-    v.chunks(width).flat_map(|r| r[cut..].iter().copied()).collect()
+    v.chunks(width)
+        .flat_map(|r| r[cut..].iter().copied())
+        .collect()
 }
 
 /// Collates `samples` into one left-padded batch, with the inputs' times if `with_times`.

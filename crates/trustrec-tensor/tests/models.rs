@@ -3,8 +3,10 @@
 //! every parameter gets a gradient, training lowers the validation error, seeded runs repeat,
 //! and the augmentation samplers obey their weights.
 
-use burn::module::{Module, ModuleVisitor, Param};
-use burn::tensor::{Device, Gradients, Tensor, TensorData};
+use burn::module::Module;
+use burn::optim::GradientsParams;
+use burn::tensor::{Device, Tensor, TensorData};
+use trustrec_models::autodiff::GradCensus;
 use trustrec_tensor::augment::{entity_weights, normalise_importance, sample_cells};
 use trustrec_tensor::cp::cholesky_solve;
 use trustrec_tensor::fit::{epoch_influence, fit};
@@ -82,26 +84,6 @@ fn cp_als_recovers_an_exact_low_rank_tensor() {
     );
 }
 
-struct GradCheck<'a> {
-    grads: &'a Gradients,
-    missing: usize,
-    seen: usize,
-}
-
-impl ModuleVisitor for GradCheck<'_> {
-    fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<D>>) {
-        self.seen += 1;
-        let norm = p
-            .val()
-            .grad(self.grads)
-            .map(|g| g.abs().sum().into_scalar::<f32>())
-            .unwrap_or(0.0);
-        if norm <= 0.0 || !norm.is_finite() {
-            self.missing += 1;
-        }
-    }
-}
-
 fn net_cfg(kind: NetKind) -> NetConfig {
     NetConfig {
         kind,
@@ -123,14 +105,10 @@ fn every_parameter_gets_a_gradient() {
         let x = CellBatch::new(&t.idx[..600], 3, &ad);
         let y = Tensor::<1>::from_data(TensorData::new(t.values[..200].to_vec(), [200]), &ad);
         let grads = (net.forward(&x) - y).powi_scalar(2).mean().backward();
-        let mut v = GradCheck {
-            grads: &grads,
-            missing: 0,
-            seen: 0,
-        };
-        net.visit(&mut v);
-        assert!(v.seen >= 8, "{kind:?}: {} parameters", v.seen);
-        assert_eq!(v.missing, 0, "{kind:?}: parameters without gradient");
+        let grads = GradientsParams::from_grads(grads, &net);
+        let (seen, missing) = GradCensus::count(&net, &grads);
+        assert!(seen >= 8, "{kind:?}: {seen} parameters");
+        assert_eq!(missing, 0, "{kind:?}: parameters without gradient");
     }
 }
 
