@@ -7,10 +7,12 @@ use burn::module::{ModuleVisitor, Param};
 use burn::tensor::{Gradients, Tensor};
 
 use trustrec_data::{Format, LoadOptions, Split, SplitKind};
-use trustrec_models::batch::TrainBatch;
+use trustrec_models::batch::{Sample, TrainBatch, collate_train, training_samples};
 use trustrec_models::input::SeqInput;
+use trustrec_models::loss::loss_states;
+use trustrec_models::ops::to_vec;
 use trustrec_models::{
-    CheckpointOptions, Device, ModelConfig, ModelKind, Recommender, TrainConfig, Trainer,
+    CheckpointOptions, Device, ModelConfig, ModelKind, Recommender, TrainConfig, TrainMode, Trainer,
 };
 
 pub fn ml100k_dir() -> PathBuf {
@@ -90,6 +92,53 @@ pub fn model_input(model: &Recommender, tb: &TrainBatch, device: &Device) -> Seq
         }
         None => input,
     }
+}
+
+/// Prefix samples with at most 6 inputs, from several users: a batch of short histories of
+/// different lengths.
+pub fn short_samples(split: &trustrec_data::Split) -> Vec<Sample> {
+    training_samples(split, TrainMode::Prefix, 20)
+        .into_iter()
+        .filter(|s| s.end <= 7)
+        .step_by(3)
+        .take(24)
+        .collect()
+}
+
+fn trim_input(model: &Recommender, b: &TrainBatch, device: &Device) -> SeqInput {
+    let x = SeqInput::new(&b.inputs, b.batch, b.max_len, device);
+    match (model.time_span(), &b.times) {
+        (Some(span), Some(t)) => x.with_times(&b.inputs, t, span, device),
+        _ => x,
+    }
+}
+
+/// Largest difference between the states at the loss positions of `samples`' full-width batch
+/// and of the same batch trimmed of its all-padding columns (no dropout: plain device).
+pub fn trimmed_state_gap(
+    model: &Recommender,
+    split: &Split,
+    samples: &[Sample],
+    max_len: usize,
+    device: &Device,
+) -> f32 {
+    let full = collate_train(split, samples, max_len, model.time_span().is_some());
+    let trimmed = full.clone().trim_padding();
+    assert!(trimmed.max_len < full.max_len, "the batch was not trimmed");
+    let states = |b: &TrainBatch| -> Vec<f32> {
+        to_vec(loss_states(
+            model.hidden(&trim_input(model, b, device)),
+            b,
+            device,
+        ))
+        .unwrap()
+    };
+    let (a, b) = (states(&full), states(&trimmed));
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0f32, f32::max)
 }
 
 /// Collects the paths of parameters whose gradient is zero or not finite.

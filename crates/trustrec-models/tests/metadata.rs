@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 
 use burn::module::Module;
-use common::{GradCheck, ml100k_dir, small_model, small_train};
+use common::{GradCheck, ml100k_dir, short_samples, small_model, small_train, trimmed_state_gap};
 use trustrec_data::{AttributeField, Format, IdMap, ItemCatalog, LoadOptions, Split, SplitKind};
 use trustrec_eval::{TieRule, rank_of};
 use trustrec_models::batch::{TrainBatch, collate_train, training_samples};
@@ -157,6 +157,21 @@ fn cycled(n: usize) -> Arc<ItemFeatures> {
         fields: vec![field("class", g, 7), field("year", y, 3)],
     };
     Arc::new(ItemFeatures::from_catalog(&cat, n, &[], None, CategoryRule::Rarest).unwrap())
+}
+
+/// Trimmed training batches leave the metadata models' states at loss positions unchanged.
+#[test]
+fn trimming_leaves_states_unchanged() {
+    let (split, feats) = ml100k(80);
+    let samples = short_samples(&split);
+    let device = Device::flex();
+    for kind in META {
+        let cfg = small_model(kind);
+        let model = init_model(&cfg, feats.n_items, Some(&feats), 5, &device).unwrap();
+        assert!(model.masks_padding());
+        let worst = trimmed_state_gap(&model, &split, &samples, cfg.max_len, &device);
+        assert!(worst < 1e-5, "{kind:?}: largest difference {worst}");
+    }
 }
 
 #[test]

@@ -4,31 +4,9 @@
 
 mod common;
 
-use common::{ml100k_split, small_model};
-use trustrec_models::batch::{Sample, TrainBatch, collate_train, training_samples};
-use trustrec_models::input::SeqInput;
-use trustrec_models::loss::loss_states;
-use trustrec_models::ops::to_vec;
-use trustrec_models::{Device, ModelKind, Recommender, TrainMode, init_model};
-
-/// Prefix samples with at most 6 inputs, from several users: a batch of short histories of
-/// different lengths.
-fn short_samples(split: &trustrec_data::Split) -> Vec<Sample> {
-    training_samples(split, TrainMode::Prefix, 20)
-        .into_iter()
-        .filter(|s| s.end <= 7)
-        .step_by(3)
-        .take(24)
-        .collect()
-}
-
-fn input(model: &Recommender, b: &TrainBatch, device: &Device) -> SeqInput {
-    let x = SeqInput::new(&b.inputs, b.batch, b.max_len, device);
-    match (model.time_span(), &b.times) {
-        (Some(span), Some(t)) => x.with_times(&b.inputs, t, span, device),
-        _ => x,
-    }
-}
+use common::{ml100k_split, short_samples, small_model, trimmed_state_gap};
+use trustrec_models::batch::{Sample, collate_train, training_samples};
+use trustrec_models::{Device, ModelKind, TrainMode, init_model};
 
 #[test]
 fn trimming_keeps_targets_and_the_items_they_follow() {
@@ -69,24 +47,7 @@ fn attention_states_at_loss_positions_do_not_change_when_trimmed() {
         let cfg = small_model(kind);
         let model = init_model(&cfg, split.n_items(), None, 5, &device).unwrap();
         assert!(model.masks_padding());
-        let full = collate_train(&split, &samples, cfg.max_len, model.time_span().is_some());
-        let trimmed = full.clone().trim_padding();
-        assert!(trimmed.max_len < full.max_len);
-        let states = |b: &TrainBatch| -> Vec<f32> {
-            to_vec(loss_states(
-                model.hidden(&input(&model, b, &device)),
-                b,
-                &device,
-            ))
-            .unwrap()
-        };
-        let (a, b) = (states(&full), states(&trimmed));
-        assert_eq!(a.len(), b.len());
-        let worst = a
-            .iter()
-            .zip(&b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0f32, f32::max);
+        let worst = trimmed_state_gap(&model, &split, &samples, cfg.max_len, &device);
         assert!(worst < 1e-5, "{kind:?}: largest difference {worst}");
     }
     let gru = init_model(
