@@ -146,7 +146,7 @@ pub fn skip_gram(g: &Bipartite, cfg: &EmbedConfig, seed: u64) -> anyhow::Result<
     Ok(input)
 }
 
-pub(crate) fn normalise(v: &mut [f32]) {
+fn normalise(v: &mut [f32]) {
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     if norm > 0.0 {
         v.iter_mut().for_each(|x| *x /= norm);

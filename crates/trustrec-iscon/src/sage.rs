@@ -190,14 +190,16 @@ impl Hood {
         k: [usize; 2],
         rng: &mut ChaCha8Rng,
     ) -> Self {
-        let mut pick = |v: usize| -> (usize, f32) {
+        // An isolated node stands in for its own missing neighbours (masked out below).
+        let mut pick = |v: usize| -> usize {
             let nb = g.neighbours_of(v);
             if nb.is_empty() {
-                (v, 0.0)
+                v
             } else {
-                (nb[rng.gen_range(0..nb.len())] as usize, 1.0)
+                nb[rng.gen_range(0..nb.len())] as usize
             }
         };
+        let has_neighbours = |v: usize| if g.degree(v) > 0 { 1.0 } else { 0.0 };
         let n = nodes.len();
         let mut x = Self {
             own: Vec::with_capacity(n),
@@ -209,13 +211,13 @@ impl Hood {
         for &v in nodes {
             let v = v as usize;
             x.own.push(features[v]);
-            x.mask0.push(if g.degree(v) > 0 { 1.0 } else { 0.0 });
+            x.mask0.push(has_neighbours(v));
             for _ in 0..k[0] {
-                let (u, _) = pick(v);
+                let u = pick(v);
                 x.hop1.push(features[u]);
-                x.mask1.push(if g.degree(u) > 0 { 1.0 } else { 0.0 });
+                x.mask1.push(has_neighbours(u));
                 for _ in 0..k[1] {
-                    x.hop2.push(features[pick(u).0]);
+                    x.hop2.push(features[pick(u)]);
                 }
             }
         }
