@@ -136,16 +136,26 @@ fn item_predictor_learns_and_is_seeded() {
     assert_eq!(a.best_valid, b.best_valid);
 }
 
-#[test]
-fn pipeline_end_to_end_is_seeded() {
-    let d = synthetic();
-    let mut cfg = IsconConfig::default();
+/// A pipeline small enough for the synthetic log (3 contexts, width 8, 2 epochs).
+fn small_config(embedding: NodeEmbedding) -> IsconConfig {
+    let mut cfg = IsconConfig {
+        embedding,
+        ..Default::default()
+    };
     cfg.kmeans.k = 3;
     cfg.net.hidden = 8;
     cfg.net.top_k = 2;
     cfg.embed.dim = 8;
+    cfg.sage.dim = 8;
     cfg.fit.max_epochs = 2;
     cfg.fit.batch_size = 64;
+    cfg
+}
+
+#[test]
+fn pipeline_end_to_end_is_seeded() {
+    let d = synthetic();
+    let cfg = small_config(NodeEmbedding::DeepWalk);
     let a = run_seed(&d, &cfg, 1, &device()).unwrap();
     let b = run_seed(&d, &cfg, 1, &device()).unwrap();
     assert_eq!(a.iscon.test, b.iscon.test);
@@ -161,17 +171,10 @@ fn pipeline_end_to_end_is_seeded() {
 #[test]
 fn pipeline_with_graphsage_is_seeded_and_records_its_loss() {
     let d = synthetic();
-    let mut cfg = IsconConfig {
-        embedding: NodeEmbedding::GraphSage,
+    let cfg = IsconConfig {
         ablation: false,
-        ..Default::default()
+        ..small_config(NodeEmbedding::GraphSage)
     };
-    cfg.kmeans.k = 3;
-    cfg.net.hidden = 8;
-    cfg.net.top_k = 2;
-    cfg.sage.dim = 8;
-    cfg.fit.max_epochs = 2;
-    cfg.fit.batch_size = 64;
     let a = run_seed(&d, &cfg, 1, &device()).unwrap();
     let b = run_seed(&d, &cfg, 1, &device()).unwrap();
     assert_eq!(a.kmeans_inertia, b.kmeans_inertia);
