@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use plotters::prelude::*;
 use serde_json::{Value, json};
-use trustrec_eval::MeanStd;
+use trustrec_eval::{MeanStd, TieRule};
 use trustrec_models::checkpoint::write_bytes_atomic;
 use trustrec_models::{ModelConfig, ModelKind};
 
 use crate::config::{DataConfig, RunConfig};
-use crate::run::train_run;
+use crate::run::{evaluate_run, train_run};
 
 #[derive(Subcommand)]
 pub enum ExperimentCommand {
@@ -47,6 +47,12 @@ pub struct SessionModelsArgs {
     /// Windows per step (32: on amazon-beauty a step of 128 windows took ~11x one of 32).
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
+    /// Tie rule of the test metrics: optimistic (the spec's and the papers' rank = 1 + #higher)
+    /// favours models that give items equal scores (item-ID-free ones, whose items can share
+    /// all their metadata); mean is the expected rank under a random tie break. Finished runs
+    /// evaluated under another rule are re-evaluated, not retrained.
+    #[arg(long, default_value = "optimistic")]
+    pub tie: TieRule,
     /// Folder holding the shared datasets.
     #[arg(long, default_value = "../shared/datasets")]
     pub shared: PathBuf,
@@ -132,6 +138,7 @@ fn session_models(a: SessionModelsArgs) -> anyhow::Result<()> {
         "epochs": a.epochs,
         "patience": a.patience,
         "batch_size": a.batch_size,
+        "tie": a.tie.as_str(),
         "cells": cells,
     });
     write_bytes_atomic(
@@ -157,7 +164,21 @@ fn run_one(
     let done = dir.join("results.json");
     if done.exists() {
         let text = std::fs::read_to_string(&done)?;
-        return Ok(serde_json::from_str(&text)?);
+        let mut r: Value = serde_json::from_str(&text)?;
+        if r.pointer("/config/train/tie").and_then(Value::as_str) != Some(a.tie.as_str()) {
+            eprintln!(
+                "== {}: re-evaluating under tie rule {}",
+                dir.display(),
+                a.tie.as_str()
+            );
+            let e = evaluate_run(dir, "test", Some(a.tie))?;
+            r["config"]["train"]["tie"] = json!(a.tie.as_str());
+            r["metrics"]["test"] = serde_json::to_value(&e.metrics)?;
+            r["metrics"]["test_rare"] = serde_json::to_value(&e.slices.rare)?;
+            r["metrics"]["test_cold"] = serde_json::to_value(&e.slices.cold)?;
+            r["candidates"] = serde_json::to_value(&e.candidates)?;
+        }
+        return Ok(r);
     }
     let mut cfg = RunConfig {
         seed,
@@ -168,6 +189,7 @@ fn run_one(
     cfg.train.epochs = a.epochs;
     cfg.train.patience = a.patience;
     cfg.train.batch_size = a.batch_size;
+    cfg.train.tie = a.tie;
     cfg.model.validate()?;
     cfg.train.validate()?;
     eprintln!("== {} / {kind} / seed {seed}", data.path.display());
@@ -240,11 +262,13 @@ fn report(cells: &[Value], a: &SessionModelsArgs) -> String {
     let _ = writeln!(
         md,
         "# Session models: test accuracy over the full catalogue\n\nSeeds {}; at most {} epochs \
-         (early stopping on valid NDCG@10, patience {}); batch {} windows. Mean ± std over seeds.\n",
+         (early stopping on valid NDCG@10, patience {}); batch {} windows; test ties ranked \
+         {}. Mean ± std over seeds.\n",
         seeds.join(", "),
         a.epochs,
         a.patience,
-        a.batch_size
+        a.batch_size,
+        a.tie.as_str()
     );
     for (title, block) in [
         ("All test targets", "test"),

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use serde::Serialize;
-use trustrec_data::Split;
+use trustrec_data::{Case, Split};
 use trustrec_eval::{MetricAccumulator, Metrics};
 use trustrec_models::FitOutput;
 use trustrec_models::batch::case_targets;
@@ -114,22 +114,48 @@ impl Results {
 
     /// Adds test metrics restricted to rare and to cold targets, from the per-case test ranks.
     pub fn add_popularity_slices(&mut self, split: &Split, ranks: &[f64], ks: &[usize]) {
-        let counts = split.train_item_counts();
-        let targets = case_targets(split, &split.test);
-        let (mut rare, mut cold) = (MetricAccumulator::new(ks), MetricAccumulator::new(ks));
-        for (&t, &r) in targets.iter().zip(ranks) {
-            let c = counts.get(t as usize).copied().unwrap_or(0);
-            if c < RARE_BELOW {
-                rare.add_rank(r);
-            }
-            if c == 0 {
-                cold.add_rank(r);
-            }
-        }
+        let s = popularity_slices(split, &split.test, ranks, ks);
         let m = &mut self.metrics;
-        (m.n_test_rare, m.n_test_cold) = (rare.count(), cold.count());
-        m.test_rare = (rare.count() > 0).then(|| rare.finish());
-        m.test_cold = (cold.count() > 0).then(|| cold.finish());
+        (m.n_test_rare, m.n_test_cold) = (s.n_rare, s.n_cold);
+        (m.test_rare, m.test_cold) = (s.rare, s.cold);
+    }
+}
+
+/// Metrics of the cases whose target is rare in training (fewer than [`RARE_BELOW`]
+/// occurrences, cold included) and of those whose target is cold (none).
+#[derive(Serialize)]
+pub struct PopularitySlices {
+    pub rare: Option<Metrics>,
+    pub cold: Option<Metrics>,
+    pub n_rare: usize,
+    pub n_cold: usize,
+}
+
+/// Splits per-case ranks (in `cases` order) by the training count of each case's target.
+pub fn popularity_slices(
+    split: &Split,
+    cases: &[Case],
+    ranks: &[f64],
+    ks: &[usize],
+) -> PopularitySlices {
+    let counts = split.train_item_counts();
+    let targets = case_targets(split, cases);
+    let (mut rare, mut cold) = (MetricAccumulator::new(ks), MetricAccumulator::new(ks));
+    for (&t, &r) in targets.iter().zip(ranks) {
+        let c = counts.get(t as usize).copied().unwrap_or(0);
+        if c < RARE_BELOW {
+            rare.add_rank(r);
+        }
+        if c == 0 {
+            cold.add_rank(r);
+        }
+    }
+    let (n_rare, n_cold) = (rare.count(), cold.count());
+    PopularitySlices {
+        rare: (n_rare > 0).then(|| rare.finish()),
+        cold: (n_cold > 0).then(|| cold.finish()),
+        n_rare,
+        n_cold,
     }
 }
 

@@ -7,14 +7,15 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use trustrec_models::candidates::evaluate_candidates;
+use trustrec_eval::{Metrics, TieRule};
+use trustrec_models::candidates::{CandidateReport, evaluate_candidates};
 use trustrec_models::checkpoint::{load_model, write_bytes_atomic};
 use trustrec_models::score::{EvalOptions, embed_cases, evaluate_cases, evaluate_embedded};
 use trustrec_models::{CheckpointOptions, Device, Recommender, Trainer};
 
 use crate::config::RunConfig;
 use crate::data::{Prepared, prepare};
-use crate::results::{Results, print_table, write_results};
+use crate::results::{PopularitySlices, Results, popularity_slices, print_table, write_results};
 
 /// Flags shared by `train` and `quickstart`; each overrides the config file.
 #[derive(Args, Clone, Default)]
@@ -120,6 +121,11 @@ pub struct EvaluateArgs {
     /// valid|test
     #[arg(long, default_value = "test")]
     pub on: String,
+    /// Tie rule for this evaluation (default: the run's): optimistic|pessimistic|mean. Models
+    /// that give several items the same score (item-ID-free ones, whose items can share all
+    /// their metadata) gain from the optimistic rule; the other two show by how much.
+    #[arg(long)]
+    pub tie: Option<String>,
 }
 
 #[derive(Args)]
@@ -325,8 +331,47 @@ pub fn load_run(dir: &Path) -> anyhow::Result<(RunConfig, Prepared, Recommender,
 }
 
 pub fn evaluate(a: EvaluateArgs) -> anyhow::Result<()> {
-    let (cfg, prep, model, device) = load_run(&a.run)?;
-    let cases = match a.on.as_str() {
+    let tie = match &a.tie {
+        Some(t) => Some(t.parse().map_err(|e| anyhow::anyhow!("--tie: {e}"))?),
+        None => None,
+    };
+    let e = evaluate_run(&a.run, &a.on, tie)?;
+    let mut out = serde_json::json!({
+        "on": a.on,
+        "tie": e.tie.as_str(),
+        "metrics": e.metrics,
+        "rare": e.slices.rare,
+        "cold": e.slices.cold,
+        "n_rare": e.slices.n_rare,
+        "n_cold": e.slices.n_cold,
+        "seconds": e.seconds,
+    });
+    if let Some(c) = e.candidates {
+        out["candidates"] = serde_json::to_value(c)?;
+    }
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
+/// A trained run's best checkpoint evaluated on one of its splits.
+pub struct RunEvaluation {
+    pub tie: TieRule,
+    pub metrics: Metrics,
+    /// Rare- and cold-target slices of `metrics`.
+    pub slices: PopularitySlices,
+    /// HierSRec: candidate vs full ranking.
+    pub candidates: Option<CandidateReport>,
+    /// Forward pass, scoring and ranking over all items.
+    pub seconds: f64,
+}
+
+/// Evaluates the run in `dir` on `on` (valid|test) under `tie` (default: the run's own rule).
+pub fn evaluate_run(dir: &Path, on: &str, tie: Option<TieRule>) -> anyhow::Result<RunEvaluation> {
+    let (mut cfg, prep, model, device) = load_run(dir)?;
+    if let Some(t) = tie {
+        cfg.train.tie = t;
+    }
+    let cases = match on {
         "test" => &prep.split.test,
         "valid" => &prep.split.valid,
         o => anyhow::bail!("--on must be valid or test, got '{o}'"),
@@ -341,13 +386,13 @@ pub fn evaluate(a: EvaluateArgs) -> anyhow::Result<()> {
         opts.chunk,
         &device,
     )?;
-    let (metrics, _) = evaluate_embedded(&emb, &prep.split, cases, &opts)?;
+    let (metrics, ranks) = evaluate_embedded(&emb, &prep.split, cases, &opts)?;
     let seconds = t.elapsed().as_secs_f64();
-    let candidates = evaluate_candidates(&model, &prep.split, cases, &emb, &opts)?;
-    let mut out = serde_json::json!({ "on": a.on, "metrics": metrics, "seconds": seconds });
-    if let Some(c) = candidates {
-        out["candidates"] = serde_json::to_value(c)?;
-    }
-    println!("{}", serde_json::to_string_pretty(&out)?);
-    Ok(())
+    Ok(RunEvaluation {
+        tie: opts.tie,
+        metrics,
+        slices: popularity_slices(&prep.split, cases, &ranks, &opts.ks),
+        candidates: evaluate_candidates(&model, &prep.split, cases, &emb, &opts)?,
+        seconds,
+    })
 }

@@ -53,6 +53,25 @@ fn hiersrec_on_ml100k_reports_candidates_rare_and_cold_and_reloads() {
         r["metrics"]["test"]["ndcg@10"].as_f64().unwrap(),
     );
     assert!((a - b).abs() < 1e-9, "reloaded {a} vs trained {b}");
+    assert_eq!(e["rare"], r["metrics"]["test_rare"]);
+    assert_eq!(e["n_cold"], r["metrics"]["n_test_cold"]);
+    // Films with the same genres and year get the same vector, so their scores tie exactly and
+    // the tie rule matters: pessimistic < mean < optimistic (MRR without cutoff sees every tie).
+    let mrr = |tie: &str| -> f64 {
+        let (ok, text) = run(bin().args(["evaluate", "--tie", tie, "--run"]).arg(&out));
+        assert!(ok, "{text}");
+        let e: serde_json::Value = serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap();
+        assert_eq!(e["tie"], tie);
+        e["metrics"]["mrr"].as_f64().unwrap()
+    };
+    let (p, m, o) = (mrr("pessimistic"), mrr("mean"), mrr("optimistic"));
+    assert!(p < m && m < o, "pessimistic {p}, mean {m}, optimistic {o}");
+    assert!((o - r["metrics"]["test"]["mrr"].as_f64().unwrap()).abs() < 1e-9);
+    let (ok, text) = run(bin().args(["evaluate", "--tie", "coin", "--run"]).arg(&out));
+    assert!(
+        !ok && text.contains("--tie") && text.contains("coin"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -171,4 +190,23 @@ fn session_models_experiment_writes_table_plot_and_reuses_runs() {
             .unwrap(),
         hit
     );
+    // Another tie rule re-evaluates the finished run (no training) and can only lower it:
+    // M2TRec's films with equal genres and year tie exactly.
+    let mut c = bin();
+    args(&mut c);
+    let (ok, text) = run(c.args(["--tie", "pessimistic"]));
+    assert!(
+        ok && text.contains("re-evaluating under tie rule pessimistic"),
+        "{text}"
+    );
+    assert!(!text.contains("== data/ml-100k"), "{text}");
+    let pess = json(&out.join("results.json"));
+    assert_eq!(pess["tie"], "pessimistic");
+    let p = pess["cells"][0]["test"]["mrr@20"]["mean"].as_f64().unwrap();
+    let o = again["cells"][0]["test"]["mrr@20"]["mean"]
+        .as_f64()
+        .unwrap();
+    assert!(p < o, "pessimistic {p} vs optimistic {o}");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("test ties ranked pessimistic"), "{md}");
 }

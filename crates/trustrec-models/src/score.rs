@@ -68,7 +68,11 @@ pub fn query_states(
     burn_query_states(model, inputs, times, max_len, chunk, device)
 }
 
-/// [`query_states`] through burn's forward pass, in chunks of `chunk` rows.
+/// [`query_states`] through burn's forward pass, in chunks of `chunk` rows. For models whose
+/// states ignore padding ([`Recommender::masks_padding`]) the rows are taken longest first and
+/// each chunk drops the columns that are padding in all its rows (rows are left-padded and
+/// positions count from the right, so the states do not change): evaluation histories are
+/// mostly far shorter than `max_len` (amazon-beauty: ~9 of 50).
 pub fn burn_query_states(
     model: &Recommender,
     inputs: &[i64],
@@ -82,23 +86,55 @@ pub fn burn_query_states(
         span.is_none() || times.is_some(),
         "this model reads interaction times, but none were given"
     );
-    let (mut states, mut logits) = (Vec::new(), Vec::new());
-    for (i, part) in inputs.chunks(chunk * max_len).enumerate() {
-        let mut input = SeqInput::new(part, part.len() / max_len, max_len, device);
+    let rows = inputs.len() / max_len;
+    // Columns each row needs: from its first real item to the end.
+    let width: Vec<usize> = inputs
+        .chunks(max_len)
+        .map(|row| match model.masks_padding() {
+            true => (max_len - row.iter().take_while(|&&i| i == 0).count()).max(1),
+            false => max_len,
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..rows).collect();
+    order.sort_by_key(|&r| std::cmp::Reverse(width[r]));
+    let (mut states, mut logits): (Vec<f32>, Vec<f32>) = (Vec::new(), Vec::new());
+    let (mut dim, mut n_cat) = (0, 0);
+    for part in order.chunks(chunk.max(1)) {
+        let w = width[part[0]];
+        let items: Vec<i64> = part
+            .iter()
+            .flat_map(|&r| &inputs[(r + 1) * max_len - w..(r + 1) * max_len])
+            .copied()
+            .collect();
+        let mut input = SeqInput::new(&items, part.len(), w, device);
         if let (Some(times), Some(span)) = (times, span) {
-            let t = &times[i * chunk * max_len..][..part.len()];
-            input = input.with_times(part, t, span, device);
+            let t: Vec<f64> = part
+                .iter()
+                .flat_map(|&r| &times[(r + 1) * max_len - w..(r + 1) * max_len])
+                .copied()
+                .collect();
+            input = input.with_times(&items, &t, span, device);
         }
-        match model.last_with_categories(&input) {
-            Some((q, c)) => {
-                states.extend(to_vec(q)?);
-                logits.extend(to_vec(c)?);
+        let (q, c) = match model.last_with_categories(&input) {
+            Some((q, c)) => (to_vec(q)?, Some(to_vec(c)?)),
+            None => (to_vec(model.last_hidden(&input))?, None),
+        };
+        if states.is_empty() {
+            dim = q.len() / part.len();
+            states = vec![0.0; rows * dim];
+            if let Some(c) = &c {
+                n_cat = c.len() / part.len();
+                logits = vec![0.0; rows * n_cat];
             }
-            None => states.extend(to_vec(model.last_hidden(&input))?),
+        }
+        for (i, &r) in part.iter().enumerate() {
+            states[r * dim..(r + 1) * dim].copy_from_slice(&q[i * dim..(i + 1) * dim]);
+            if let Some(c) = &c {
+                logits[r * n_cat..(r + 1) * n_cat].copy_from_slice(&c[i * n_cat..(i + 1) * n_cat]);
+            }
         }
     }
-    let has_head = !logits.is_empty();
-    Ok((states, has_head.then_some(logits)))
+    Ok((states, (n_cat > 0).then_some(logits)))
 }
 
 /// Queries (and category logits, where the model has them) for `cases` plus the item table.

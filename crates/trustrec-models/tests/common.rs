@@ -6,11 +6,14 @@ use std::path::PathBuf;
 use burn::module::{ModuleVisitor, Param};
 use burn::tensor::{Gradients, Tensor};
 
-use trustrec_data::{Format, LoadOptions, Split, SplitKind};
-use trustrec_models::batch::{Sample, TrainBatch, collate_train, training_samples};
+use trustrec_data::{Case, Format, LoadOptions, Split, SplitKind};
+use trustrec_models::batch::{
+    Sample, TrainBatch, collate_eval, collate_eval_times, collate_train, training_samples,
+};
 use trustrec_models::input::SeqInput;
 use trustrec_models::loss::loss_states;
 use trustrec_models::ops::to_vec;
+use trustrec_models::score::burn_query_states;
 use trustrec_models::{
     CheckpointOptions, Device, ModelConfig, ModelKind, Recommender, TrainConfig, TrainMode, Trainer,
 };
@@ -139,6 +142,49 @@ pub fn trimmed_state_gap(
         .zip(&b)
         .map(|(x, y)| (x - y).abs())
         .fold(0f32, f32::max)
+}
+
+/// Largest difference between [`burn_query_states`] (rows taken longest first, chunks trimmed of
+/// their all-padding columns) and one full-width forward pass over the same histories, on cases
+/// with histories of 1 to 30 items (some longer than `max_len`), category logits included.
+pub fn eval_trim_gap(model: &Recommender, split: &Split, max_len: usize, device: &Device) -> f32 {
+    let cases: Vec<Case> = (0..split.seqs.len() as u32)
+        .filter_map(|u| {
+            let n = split.seqs.items_of(u as usize).len() as u32;
+            (n >= 2).then(|| Case {
+                user: u,
+                pos: (1 + (u * 7) % 30).min(n - 1),
+            })
+        })
+        .collect();
+    assert!(cases.len() > 20);
+    let inputs = collate_eval(split, &cases, max_len);
+    let times = model
+        .time_span()
+        .map(|_| collate_eval_times(split, &cases, max_len));
+    let (states, logits) =
+        burn_query_states(model, &inputs, times.as_deref(), max_len, 5, device).unwrap();
+    let mut full = SeqInput::new(&inputs, cases.len(), max_len, device);
+    if let (Some(t), Some(span)) = (&times, model.time_span()) {
+        full = full.with_times(&inputs, t, span, device);
+    }
+    let (want, want_logits) = match model.last_with_categories(&full) {
+        Some((q, c)) => (to_vec(q).unwrap(), Some(to_vec(c).unwrap())),
+        None => (to_vec(model.last_hidden(&full)).unwrap(), None),
+    };
+    assert_eq!(logits.is_some(), want_logits.is_some());
+    let gap = |a: &[f32], b: &[f32]| {
+        assert_eq!(a.len(), b.len());
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0f32, f32::max)
+    };
+    let logit_gap = match (&logits, &want_logits) {
+        (Some(a), Some(b)) => gap(a, b),
+        _ => 0.0,
+    };
+    gap(&states, &want).max(logit_gap)
 }
 
 /// Collects the paths of parameters whose gradient is zero or not finite.

@@ -7,7 +7,10 @@ mod common;
 use std::sync::Arc;
 
 use burn::module::Module;
-use common::{GradCheck, ml100k_dir, short_samples, small_model, small_train, trimmed_state_gap};
+use common::{
+    GradCheck, eval_trim_gap, ml100k_dir, short_samples, small_model, small_train,
+    trimmed_state_gap,
+};
 use trustrec_data::{AttributeField, Format, IdMap, ItemCatalog, LoadOptions, Split, SplitKind};
 use trustrec_eval::{TieRule, rank_of};
 use trustrec_models::batch::{TrainBatch, collate_train, training_samples};
@@ -171,6 +174,11 @@ fn trimming_leaves_states_unchanged() {
         assert!(model.masks_padding());
         let worst = trimmed_state_gap(&model, &split, &samples, cfg.max_len, &device);
         assert!(worst < 1e-5, "{kind:?}: largest difference {worst}");
+        let worst = eval_trim_gap(&model, &split, cfg.max_len, &device);
+        assert!(
+            worst < 1e-5,
+            "{kind:?} evaluation: largest difference {worst}"
+        );
     }
 }
 

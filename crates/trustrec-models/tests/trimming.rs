@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{ml100k_split, short_samples, small_model, trimmed_state_gap};
+use common::{eval_trim_gap, ml100k_split, short_samples, small_model, trimmed_state_gap};
 use trustrec_models::batch::{Sample, collate_train, training_samples};
 use trustrec_models::{Device, ModelKind, TrainMode, init_model};
 
@@ -38,6 +38,8 @@ fn trimming_keeps_targets_and_the_items_they_follow() {
     assert_eq!(b.clone().trim_padding().inputs, b.inputs);
 }
 
+/// Evaluation chunks are trimmed too (see `eval_trim_gap`); the RNNs' evaluation is not, so
+/// their states must still equal the full-width pass.
 #[test]
 fn attention_states_at_loss_positions_do_not_change_when_trimmed() {
     let split = ml100k_split(Some(80));
@@ -49,6 +51,11 @@ fn attention_states_at_loss_positions_do_not_change_when_trimmed() {
         assert!(model.masks_padding());
         let worst = trimmed_state_gap(&model, &split, &samples, cfg.max_len, &device);
         assert!(worst < 1e-5, "{kind:?}: largest difference {worst}");
+        let worst = eval_trim_gap(&model, &split, cfg.max_len, &device);
+        assert!(
+            worst < 1e-5,
+            "{kind:?} evaluation: largest difference {worst}"
+        );
     }
     let gru = init_model(
         &small_model(ModelKind::Gru4Rec),
@@ -57,5 +64,7 @@ fn attention_states_at_loss_positions_do_not_change_when_trimmed() {
         5,
         &device,
     );
-    assert!(!gru.unwrap().masks_padding());
+    let gru = gru.unwrap();
+    assert!(!gru.masks_padding());
+    assert!(eval_trim_gap(&gru, &split, 20, &device) < 1e-5);
 }
