@@ -125,7 +125,7 @@ pub struct EvaluateArgs {
     /// that give several items the same score (item-ID-free ones, whose items can share all
     /// their metadata) gain from the optimistic rule; the other two show by how much.
     #[arg(long)]
-    pub tie: Option<String>,
+    pub tie: Option<TieRule>,
 }
 
 #[derive(Args)]
@@ -331,11 +331,7 @@ pub fn load_run(dir: &Path) -> anyhow::Result<(RunConfig, Prepared, Recommender,
 }
 
 pub fn evaluate(a: EvaluateArgs) -> anyhow::Result<()> {
-    let tie = match &a.tie {
-        Some(t) => Some(t.parse().map_err(|e| anyhow::anyhow!("--tie: {e}"))?),
-        None => None,
-    };
-    let e = evaluate_run(&a.run, &a.on, tie)?;
+    let e = evaluate_run(&a.run, &a.on, a.tie)?;
     let mut out = serde_json::json!({
         "on": a.on,
         "tie": e.tie.as_str(),
