@@ -220,7 +220,8 @@ impl Trainer<'_> {
         let best_path = self.checkpoint.dir.as_ref().map(|d| d.join("best.bpk"));
         let mut best_model = model.valid();
         if let (Some(dir), true) = (&self.checkpoint.dir, self.checkpoint.resume)
-            && let Some((m, o, s)) = load_checkpoint(dir, model.clone(), optim.clone())?
+            && let Some((m, o, s)) =
+                load_checkpoint(&dir.join("last"), model.clone(), optim.clone())?
         {
             tracing::info!(
                 "resuming from {} after epoch {}",

@@ -117,7 +117,19 @@ fn resume_replays_an_uninterrupted_run_exactly() {
         resume: true,
     };
     let _ = fit(&split, &m, &small_train(2), 3, ck.clone());
-    let resumed = fit(&split, &m, &small_train(4), 3, ck);
+    assert!(dir.path().join("last/state.json").exists());
+    // The resumed run trains only epochs 2 and 3 and reports all four.
+    let mut trained = Vec::new();
+    let resumed = Trainer {
+        checkpoint: ck,
+        on_epoch: Some(Box::new(|line| {
+            trained.push(line["epoch"].as_u64().unwrap())
+        })),
+        ..common::trainer(&m, &small_train(4), 3)
+    }
+    .fit(&split)
+    .expect("fit");
+    assert_eq!(trained, [2, 3]);
     let straight = fit(&split, &m, &small_train(4), 3, CheckpointOptions::default());
     assert_eq!(losses(&resumed), losses(&straight));
     assert_eq!(resumed.best_valid, straight.best_valid);
