@@ -87,10 +87,11 @@ pub fn burn_query_states(
         "this model reads interaction times, but none were given"
     );
     let rows = inputs.len() / max_len;
+    let trims = model.masks_padding();
     // Columns each row needs: from its first real item to the end.
     let width: Vec<usize> = inputs
         .chunks(max_len)
-        .map(|row| match model.masks_padding() {
+        .map(|row| match trims {
             true => (max_len - row.iter().take_while(|&&i| i == 0).count()).max(1),
             false => max_len,
         })

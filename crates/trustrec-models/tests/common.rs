@@ -136,10 +136,14 @@ pub fn trimmed_state_gap(
         ))
         .unwrap()
     };
-    let (a, b) = (states(&full), states(&trimmed));
+    max_abs_diff(&states(&full), &states(&trimmed))
+}
+
+/// Largest absolute difference between two equally long buffers.
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
     a.iter()
-        .zip(&b)
+        .zip(b)
         .map(|(x, y)| (x - y).abs())
         .fold(0f32, f32::max)
 }
@@ -173,18 +177,32 @@ pub fn eval_trim_gap(model: &Recommender, split: &Split, max_len: usize, device:
         None => (to_vec(model.last_hidden(&full)).unwrap(), None),
     };
     assert_eq!(logits.is_some(), want_logits.is_some());
-    let gap = |a: &[f32], b: &[f32]| {
-        assert_eq!(a.len(), b.len());
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0f32, f32::max)
-    };
     let logit_gap = match (&logits, &want_logits) {
-        (Some(a), Some(b)) => gap(a, b),
+        (Some(a), Some(b)) => max_abs_diff(a, b),
         _ => 0.0,
     };
-    gap(&states, &want).max(logit_gap)
+    max_abs_diff(&states, &want).max(logit_gap)
+}
+
+/// Asserts that an attention model's states survive trimming exactly (within 1e-5): at the
+/// loss positions of a trimmed training batch ([`trimmed_state_gap`]) and in trimmed
+/// evaluation chunks ([`eval_trim_gap`]).
+pub fn assert_trimming_exact(
+    kind: ModelKind,
+    model: &Recommender,
+    split: &Split,
+    samples: &[Sample],
+    max_len: usize,
+    device: &Device,
+) {
+    assert!(model.masks_padding());
+    let worst = trimmed_state_gap(model, split, samples, max_len, device);
+    assert!(worst < 1e-5, "{kind:?}: largest difference {worst}");
+    let worst = eval_trim_gap(model, split, max_len, device);
+    assert!(
+        worst < 1e-5,
+        "{kind:?} evaluation: largest difference {worst}"
+    );
 }
 
 /// Collects the paths of parameters whose gradient is zero or not finite.

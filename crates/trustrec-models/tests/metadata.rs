@@ -8,8 +8,7 @@ use std::sync::Arc;
 
 use burn::module::Module;
 use common::{
-    GradCheck, eval_trim_gap, ml100k_dir, short_samples, small_model, small_train,
-    trimmed_state_gap,
+    GradCheck, assert_trimming_exact, ml100k_dir, short_samples, small_model, small_train,
 };
 use trustrec_data::{AttributeField, Format, IdMap, ItemCatalog, LoadOptions, Split, SplitKind};
 use trustrec_eval::{TieRule, rank_of};
@@ -171,14 +170,7 @@ fn trimming_leaves_states_unchanged() {
     for kind in META {
         let cfg = small_model(kind);
         let model = init_model(&cfg, feats.n_items, Some(&feats), 5, &device).unwrap();
-        assert!(model.masks_padding());
-        let worst = trimmed_state_gap(&model, &split, &samples, cfg.max_len, &device);
-        assert!(worst < 1e-5, "{kind:?}: largest difference {worst}");
-        let worst = eval_trim_gap(&model, &split, cfg.max_len, &device);
-        assert!(
-            worst < 1e-5,
-            "{kind:?} evaluation: largest difference {worst}"
-        );
+        assert_trimming_exact(kind, &model, &split, &samples, cfg.max_len, &device);
     }
 }
 

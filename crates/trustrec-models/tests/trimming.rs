@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{eval_trim_gap, ml100k_split, short_samples, small_model, trimmed_state_gap};
+use common::{assert_trimming_exact, eval_trim_gap, ml100k_split, short_samples, small_model};
 use trustrec_models::batch::{Sample, collate_train, training_samples};
 use trustrec_models::{Device, ModelKind, TrainMode, init_model};
 
@@ -48,14 +48,7 @@ fn attention_states_at_loss_positions_do_not_change_when_trimmed() {
     for kind in [ModelKind::SasRec, ModelKind::TiSasRec] {
         let cfg = small_model(kind);
         let model = init_model(&cfg, split.n_items(), None, 5, &device).unwrap();
-        assert!(model.masks_padding());
-        let worst = trimmed_state_gap(&model, &split, &samples, cfg.max_len, &device);
-        assert!(worst < 1e-5, "{kind:?}: largest difference {worst}");
-        let worst = eval_trim_gap(&model, &split, cfg.max_len, &device);
-        assert!(
-            worst < 1e-5,
-            "{kind:?} evaluation: largest difference {worst}"
-        );
+        assert_trimming_exact(kind, &model, &split, &samples, cfg.max_len, &device);
     }
     let gru = init_model(
         &small_model(ModelKind::Gru4Rec),
