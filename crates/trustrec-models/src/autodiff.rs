@@ -17,31 +17,53 @@ pub fn exclusive() -> ReentrantMutexGuard<'static, ()> {
     GRAPH.lock()
 }
 
-/// Counts a module's float parameters and those whose gradient is missing, zero or not finite:
-/// the every-parameter-gets-a-gradient check that every model's tests make.
+/// The every-parameter-gets-a-gradient check that every model's tests make: visits a module's
+/// float parameters and records, by path (`encoder.layers.0.ffn.weight`), those whose gradient is
+/// missing, zero or not finite, so a failing test names the parameter that has none.
 pub struct GradCensus<'a> {
-    pub grads: &'a burn::optim::GradientsParams,
+    grads: &'a burn::optim::GradientsParams,
+    path: Vec<String>,
+    /// Float parameters visited.
     pub total: usize,
-    pub missing: usize,
+    /// Paths of the parameters without a usable gradient, in visiting order.
+    pub missing: Vec<String>,
 }
 
 impl<'a> GradCensus<'a> {
+    /// The census of `module` under `grads`.
+    pub fn of<M: burn::module::Module>(
+        module: &M,
+        grads: &'a burn::optim::GradientsParams,
+    ) -> Self {
+        let mut c = Self {
+            grads,
+            path: vec![],
+            total: 0,
+            missing: vec![],
+        };
+        module.visit(&mut c);
+        c
+    }
+
     /// `(parameters, parameters without a usable gradient)` of `module`.
     pub fn count<M: burn::module::Module>(
         module: &M,
         grads: &'a burn::optim::GradientsParams,
     ) -> (usize, usize) {
-        let mut c = Self {
-            grads,
-            total: 0,
-            missing: 0,
-        };
-        module.visit(&mut c);
-        (c.total, c.missing)
+        let c = Self::of(module, grads);
+        (c.total, c.missing.len())
     }
 }
 
 impl burn::module::ModuleVisitor for GradCensus<'_> {
+    fn enter_module(&mut self, name: &str, _: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _: &str, _: &str) {
+        self.path.pop();
+    }
+
     fn visit_float<const D: usize>(
         &mut self,
         param: &burn::module::Param<burn::tensor::Tensor<D>>,
@@ -52,7 +74,7 @@ impl burn::module::ModuleVisitor for GradCensus<'_> {
             .get::<D>(param.id)
             .map(|g| g.abs().sum().into_scalar::<f32>());
         if !norm.is_some_and(|n| n > 0.0 && n.is_finite()) {
-            self.missing += 1;
+            self.missing.push(self.path.join("."));
         }
     }
 }

@@ -3,9 +3,6 @@
 
 use std::path::PathBuf;
 
-use burn::module::{ModuleVisitor, Param};
-use burn::tensor::{Gradients, Tensor};
-
 use trustrec_data::{Case, Format, LoadOptions, Split, SplitKind};
 use trustrec_models::batch::{
     Sample, TrainBatch, collate_eval, collate_eval_times, collate_train, training_samples,
@@ -203,29 +200,4 @@ pub fn assert_trimming_exact(
         worst < 1e-5,
         "{kind:?} evaluation: largest difference {worst}"
     );
-}
-
-/// Collects the paths of parameters whose gradient is zero or not finite.
-pub struct GradCheck<'a> {
-    pub grads: &'a Gradients,
-    pub zero: Vec<String>,
-    pub path: Vec<String>,
-    pub seen: usize,
-}
-
-impl ModuleVisitor for GradCheck<'_> {
-    fn enter_module(&mut self, name: &str, _: &str) {
-        self.path.push(name.to_string());
-    }
-    fn exit_module(&mut self, _: &str, _: &str) {
-        self.path.pop();
-    }
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        self.seen += 1;
-        let g = param.val().grad(self.grads);
-        let norm: f32 = g.map(|g| g.abs().sum().into_scalar::<f32>()).unwrap_or(0.0);
-        if norm <= 0.0 || !norm.is_finite() {
-            self.zero.push(self.path.join("."));
-        }
-    }
 }

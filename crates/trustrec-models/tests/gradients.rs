@@ -4,8 +4,10 @@
 mod common;
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::optim::GradientsParams;
 use burn::tensor::{Device, Gradients, Tensor, TensorData};
-use common::{GradCheck, KINDS, model_input, small_model};
+use common::{KINDS, model_input, small_model};
+use trustrec_models::autodiff::GradCensus;
 use trustrec_models::batch::TrainBatch;
 use trustrec_models::input::SeqInput;
 use trustrec_models::loss::{cross_entropy, loss_states, sampled_bce};
@@ -37,19 +39,13 @@ fn every_parameter_gets_a_nonzero_gradient() {
         let input = model_input(&model, &tb, &device);
         let states = loss_states(model.hidden(&input), &tb, &device);
         let loss = cross_entropy(states, model.item_table(), &tb.targets, &device);
-        let grads = loss.backward();
-        let mut v = GradCheck {
-            grads: &grads,
-            zero: vec![],
-            path: vec![],
-            seen: 0,
-        };
-        model.visit(&mut v);
-        assert!(v.seen > 3, "{kind}: visited only {} parameters", v.seen);
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let v = GradCensus::of(&model, &grads);
+        assert!(v.total > 3, "{kind}: visited only {} parameters", v.total);
         assert!(
-            v.zero.is_empty(),
+            v.missing.is_empty(),
             "{kind}: parameters without gradient: {:?}",
-            v.zero
+            v.missing
         );
     }
 }
