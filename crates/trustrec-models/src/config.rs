@@ -94,6 +94,10 @@ pub struct ModelConfig {
     /// Transformer feed-forward size.
     pub inner: usize,
     pub dropout: f64,
+    /// Transformer models: dropout between the two feed-forward layers of a block. `None` =
+    /// `dropout` (burn's encoder layer and the original SASRec code); `Some(0.0)` = RecBole,
+    /// whose `FeedForward` drops out only after the second layer.
+    pub ffn_dropout: Option<f64>,
     /// RNN state size (GRU4Rec, LSTM).
     pub rnn_hidden: usize,
     /// Longest history the model sees.
@@ -131,6 +135,7 @@ impl Default for ModelConfig {
             heads: 2,
             inner: 256,
             dropout: 0.2,
+            ffn_dropout: None,
             rnn_hidden: 128,
             max_len: 50,
             time_span: 256,
@@ -148,6 +153,11 @@ impl Default for ModelConfig {
 }
 
 impl ModelConfig {
+    /// The dropout between a Transformer block's feed-forward layers (see `ffn_dropout`).
+    pub fn ffn_dropout(&self) -> f64 {
+        self.ffn_dropout.unwrap_or(self.dropout)
+    }
+
     /// Defaults for a model kind (RecBole's for GRU4Rec: dropout 0.3, hidden 128; TiSASRec
     /// shares SASRec's, with the paper's time span 256).
     pub fn for_kind(name: ModelKind) -> Self {
@@ -176,6 +186,12 @@ impl ModelConfig {
             "model.dropout must be in [0, 1), got {}",
             self.dropout
         );
+        if let Some(p) = self.ffn_dropout {
+            anyhow::ensure!(
+                (0.0..1.0).contains(&p),
+                "model.ffn_dropout must be in [0, 1), got {p}"
+            );
+        }
         anyhow::ensure!(
             self.cat_weight >= 0.0 && self.sub_weight >= 0.0,
             "model.cat_weight and model.sub_weight must be >= 0"

@@ -51,17 +51,22 @@ pub(crate) fn attention_parts(
     device: &Device,
 ) -> (Embedding, LayerNorm, Dropout, TransformerEncoder) {
     let d = cfg.dim;
+    let mut encoder = TransformerEncoderConfig::new(d, cfg.inner, cfg.heads, cfg.layers)
+        .with_dropout(cfg.dropout)
+        .with_layer_norm_eps(LN_EPS)
+        .with_initializer(INIT)
+        .init(device);
+    // burn's layer drops out inside its feed-forward too; RecBole's does not.
+    for layer in &mut encoder.layers {
+        layer.pwff.dropout = DropoutConfig::new(cfg.ffn_dropout()).init();
+    }
     (
         EmbeddingConfig::new(cfg.max_len, d)
             .with_initializer(INIT)
             .init(device),
         LayerNormConfig::new(d).with_epsilon(LN_EPS).init(device),
         DropoutConfig::new(cfg.dropout).init(),
-        TransformerEncoderConfig::new(d, cfg.inner, cfg.heads, cfg.layers)
-            .with_dropout(cfg.dropout)
-            .with_layer_norm_eps(LN_EPS)
-            .with_initializer(INIT)
-            .init(device),
+        encoder,
     )
 }
 
@@ -130,5 +135,32 @@ impl SasRec {
         let [n, d] = self.item_emb.weight.dims();
         debug_assert_eq!(n, self.n_items + 1);
         self.item_emb.weight.val().slice([1..n, 0..d])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probs(cfg: &ModelConfig) -> Vec<(f64, f64)> {
+        let (_, _, input_dropout, encoder) = attention_parts(cfg, &Device::flex());
+        assert_eq!(input_dropout.prob, cfg.dropout);
+        let layers = encoder.layers.iter();
+        layers
+            .map(|l| (l.dropout.prob, l.pwff.dropout.prob))
+            .collect()
+    }
+
+    /// `ffn_dropout` sets only the dropout inside each feed-forward block; unset, it follows
+    /// `dropout` (burn's layer as it comes).
+    #[test]
+    fn ffn_dropout_sets_only_the_inner_feed_forward_dropout() {
+        let mut cfg = ModelConfig::default();
+        assert_eq!(probs(&cfg), vec![(0.2, 0.2); 2]);
+        cfg.ffn_dropout = Some(0.0);
+        assert_eq!(probs(&cfg), vec![(0.2, 0.0); 2]);
+        cfg.ffn_dropout = Some(1.0);
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("model.ffn_dropout"), "{err}");
     }
 }

@@ -81,7 +81,7 @@ impl TiSasRec {
             value: linear(d, device),
             ff_norm: norm(d, device),
             pwff: PositionWiseFeedForwardConfig::new(d, cfg.inner)
-                .with_dropout(cfg.dropout)
+                .with_dropout(cfg.ffn_dropout())
                 .with_initializer(INIT)
                 .with_activation(ActivationConfig::Relu)
                 .init(device),
