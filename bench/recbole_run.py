@@ -181,6 +181,42 @@ MODEL_PARAMS = {
 }
 
 
+def protocol_config(model, data_path, epochs=200, stopping_step=10, seed=2020):
+    """RecBole's config for the benchmark protocol (see the module doc); `bench/split_check.py`
+    builds its split from the same dict."""
+    return {
+        "USER_ID_FIELD": "user_id",
+        "ITEM_ID_FIELD": "item_id",
+        "TIME_FIELD": "timestamp",
+        "load_col": {"inter": ["user_id", "item_id", "timestamp"]},
+        "MAX_ITEM_LIST_LENGTH": 50,
+        **MODEL_PARAMS[model],
+        "learning_rate": 0.001,
+        "train_batch_size": 256,
+        "eval_batch_size": 4096,
+        "epochs": epochs,
+        "stopping_step": stopping_step,
+        "seed": seed,
+        "reproducibility": True,
+        "train_neg_sample_args": None,
+        "eval_args": {
+            "split": {"LS": "valid_and_test"},
+            "group_by": "user",
+            "order": "TO",
+            "mode": "full",
+        },
+        "metrics": ["Recall", "MRR", "NDCG", "Hit"],
+        "topk": [10, 20],
+        "valid_metric": "NDCG@10",
+        "use_gpu": False,
+        "gpu_id": "",
+        "worker": 0,
+        "show_progress": False,
+        "data_path": data_path,
+        "checkpoint_dir": os.path.join(WORK, "saved"),
+    }
+
+
 def parse_deadline(s):
     if s is None:
         return None
@@ -229,37 +265,9 @@ def main():
     from recbole.trainer import Trainer
     from recbole.utils import get_model, get_trainer, init_logger, init_seed
 
-    config_dict = {
-        "USER_ID_FIELD": "user_id",
-        "ITEM_ID_FIELD": "item_id",
-        "TIME_FIELD": "timestamp",
-        "load_col": {"inter": ["user_id", "item_id", "timestamp"]},
-        "MAX_ITEM_LIST_LENGTH": 50,
-        **MODEL_PARAMS[args.model],
-        "learning_rate": 0.001,
-        "train_batch_size": 256,
-        "eval_batch_size": 4096,
-        "epochs": args.epochs,
-        "stopping_step": args.stopping_step,
-        "seed": args.seed,
-        "reproducibility": True,
-        "train_neg_sample_args": None,
-        "eval_args": {
-            "split": {"LS": "valid_and_test"},
-            "group_by": "user",
-            "order": "TO",
-            "mode": "full",
-        },
-        "metrics": ["Recall", "MRR", "NDCG", "Hit"],
-        "topk": [10, 20],
-        "valid_metric": "NDCG@10",
-        "use_gpu": False,
-        "gpu_id": "",
-        "worker": 0,
-        "show_progress": False,
-        "data_path": data_path,
-        "checkpoint_dir": os.path.join(WORK, "saved"),
-    }
+    config_dict = protocol_config(
+        args.model, data_path, epochs=args.epochs, stopping_step=args.stopping_step, seed=args.seed
+    )
 
     config = Config(model=args.model, dataset=ds_name, config_dict=config_dict)
     init_seed(config["seed"], config["reproducibility"])

@@ -65,7 +65,6 @@ def main():
     tr = collect(a.trustrec, load_trustrec, "trustrec")
     seeds = sorted(set(rb) | set(tr))
     paired = [s for s in seeds if s in rb and s in tr]
-    fmt = lambda v: "" if v is None else f"{v:.4f}"
     print("| seed | trustrec NDCG@10 / Recall@10 / MRR@10 (best epoch) | RecBole NDCG@10 / Recall@10 / MRR@10 (best epoch) | NDCG@10 difference |")
     print("|---|---|---|---:|")
     for s in seeds:
@@ -74,7 +73,7 @@ def main():
             if s in runs:
                 m, best, note = runs[s]
                 extra = f"; {note}" if note else ""
-                cells.append(" / ".join(fmt(m[k]) for k in METRICS) + f" ({best}{extra})")
+                cells.append(" / ".join(f"{m[k]:.4f}" for k in METRICS) + f" ({best}{extra})")
             else:
                 cells.append("not run")
         diff = tr[s][0]["ndcg@10"] - rb[s][0]["ndcg@10"] if s in paired else None

@@ -12,23 +12,18 @@ only the same if both tools break timestamp ties alike. Prints the counts of agr
 import collections
 import os
 import sys
-import tempfile
 
 from recbole.config import Config
 from recbole.data import create_dataset, data_preparation
 
+from recbole_run import WORK, prepare_dataset, protocol_config
+
 here = os.path.dirname(os.path.abspath(__file__))
-data_dir = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "../../shared/datasets/ml-100k"))
-name = os.path.basename(data_dir)
-work = tempfile.mkdtemp(prefix="split_check_")
-config = Config(model="SASRec", dataset=name, config_dict={
-    "USER_ID_FIELD": "user_id", "ITEM_ID_FIELD": "item_id", "TIME_FIELD": "timestamp",
-    "load_col": {"inter": ["user_id", "item_id", "timestamp"]},
-    "MAX_ITEM_LIST_LENGTH": 50, "train_neg_sample_args": None,
-    "eval_args": {"split": {"LS": "valid_and_test"}, "group_by": "user", "order": "TO", "mode": "full"},
-    "use_gpu": False, "data_path": os.path.dirname(data_dir), "checkpoint_dir": work,
-    "show_progress": False,
-})
+data_path, name, _ = prepare_dataset(sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "../../shared/datasets/ml-100k"))
+data_dir = os.path.join(data_path, name)
+os.makedirs(WORK, exist_ok=True)
+os.chdir(WORK)  # RecBole writes log/ into the working folder, as in recbole_run.py
+config = Config(model="SASRec", dataset=name, config_dict=protocol_config("SASRec", data_path))
 ds = create_dataset(config)
 _, valid, test = data_preparation(config, ds)
 
