@@ -1,7 +1,6 @@
 //! The predictors on a small synthetic log: every parameter gets a gradient, the loss goes
 //! down, and the same seed gives the same numbers; the whole pipeline runs end to end.
 
-use burn::optim::GradientsParams;
 use burn::tensor::Device;
 use trustrec_data::InteractionLog;
 use trustrec_iscon::examples::{ExampleConfig, targets};
@@ -37,8 +36,7 @@ fn grad_census<T: Task>(task: &T, net: T::Net, batch: &[usize], dev: &Device) ->
     let targets: Vec<u32> = batch.iter().map(|&e| task.target(e)).collect();
     let _graph = trustrec_models::autodiff::exclusive();
     let loss = cross_entropy(task.logits(&net, batch, dev), &targets, dev);
-    let grads = GradientsParams::from_grads(loss.backward(), &net);
-    GradCensus::count(&net, &grads)
+    GradCensus::count(&net, loss.backward())
 }
 
 /// Every parameter gets a gradient except, per BiLSTM, 7 of the reverse direction: as in the

@@ -17,45 +17,49 @@ pub fn exclusive() -> ReentrantMutexGuard<'static, ()> {
     GRAPH.lock()
 }
 
-/// The every-parameter-gets-a-gradient check that every model's tests make: visits a module's
-/// float parameters and records, by path (`encoder.layers.0.ffn.weight`), those whose gradient is
+/// The every-parameter-gets-a-gradient check that every model's tests make: the float
+/// parameters of a module and, by path (`encoder.layers.0.ffn.weight`), those whose gradient is
 /// missing, zero or not finite, so a failing test names the parameter that has none.
-pub struct GradCensus<'a> {
-    grads: &'a burn::optim::GradientsParams,
-    path: Vec<String>,
+pub struct GradCensus {
     /// Float parameters visited.
     pub total: usize,
     /// Paths of the parameters without a usable gradient, in visiting order.
     pub missing: Vec<String>,
 }
 
-impl<'a> GradCensus<'a> {
-    /// The census of `module` under `grads`.
-    pub fn of<M: burn::module::Module>(
-        module: &M,
-        grads: &'a burn::optim::GradientsParams,
-    ) -> Self {
-        let mut c = Self {
-            grads,
+impl GradCensus {
+    /// The census of `module` from the gradients one `backward` returned.
+    pub fn of<M: burn::module::Module>(module: &M, grads: burn::tensor::Gradients) -> Self {
+        let grads = burn::optim::GradientsParams::from_grads(grads, module);
+        let mut visitor = CensusVisitor {
+            grads: &grads,
             path: vec![],
-            total: 0,
-            missing: vec![],
+            census: Self {
+                total: 0,
+                missing: vec![],
+            },
         };
-        module.visit(&mut c);
-        c
+        module.visit(&mut visitor);
+        visitor.census
     }
 
     /// `(parameters, parameters without a usable gradient)` of `module`.
     pub fn count<M: burn::module::Module>(
         module: &M,
-        grads: &'a burn::optim::GradientsParams,
+        grads: burn::tensor::Gradients,
     ) -> (usize, usize) {
         let c = Self::of(module, grads);
         (c.total, c.missing.len())
     }
 }
 
-impl burn::module::ModuleVisitor for GradCensus<'_> {
+struct CensusVisitor<'a> {
+    grads: &'a burn::optim::GradientsParams,
+    path: Vec<String>,
+    census: GradCensus,
+}
+
+impl burn::module::ModuleVisitor for CensusVisitor<'_> {
     fn enter_module(&mut self, name: &str, _: &str) {
         self.path.push(name.to_string());
     }
@@ -68,13 +72,13 @@ impl burn::module::ModuleVisitor for GradCensus<'_> {
         &mut self,
         param: &burn::module::Param<burn::tensor::Tensor<D>>,
     ) {
-        self.total += 1;
+        self.census.total += 1;
         let norm = self
             .grads
             .get::<D>(param.id)
             .map(|g| g.abs().sum().into_scalar::<f32>());
         if !norm.is_some_and(|n| n > 0.0 && n.is_finite()) {
-            self.missing.push(self.path.join("."));
+            self.census.missing.push(self.path.join("."));
         }
     }
 }

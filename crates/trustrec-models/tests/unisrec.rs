@@ -6,7 +6,6 @@ mod common;
 
 use std::sync::Arc;
 
-use burn::optim::GradientsParams;
 use common::{ml100k_split, small_model, small_train};
 use trustrec_models::autodiff::GradCensus;
 use trustrec_models::batch::{TrainBatch, collate_train, training_samples};
@@ -51,8 +50,7 @@ fn trainable_parameters_get_gradients_and_the_text_table_none() {
     let input = SeqInput::new(&tb.inputs, tb.batch, tb.max_len, &device);
     let s = loss_states(model.hidden(&input), &tb, &device);
     let loss = cross_entropy(model.query(s), model.item_table(), &tb.targets, &device);
-    let grads = GradientsParams::from_grads(loss.backward(), &model);
-    let v = GradCensus::of(&model, &grads);
+    let v = GradCensus::of(&model, loss.backward());
     assert!(v.total > 10, "visited only {} parameters", v.total);
     assert_eq!(
         v.missing.len(),
