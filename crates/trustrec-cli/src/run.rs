@@ -43,6 +43,9 @@ pub struct RunFlags {
     pub epochs: Option<usize>,
     #[arg(long)]
     pub batch_size: Option<usize>,
+    /// Cut batches by loss targets instead of samples (RecBole's batch semantics).
+    #[arg(long)]
+    pub batch_targets: Option<usize>,
     #[arg(long)]
     pub lr: Option<f64>,
     #[arg(long)]
@@ -164,6 +167,9 @@ pub fn resolve(flags: &RunFlags) -> anyhow::Result<RunConfig> {
     set!(c.seed, f.seed);
     set!(c.train.epochs, f.epochs);
     set!(c.train.batch_size, f.batch_size);
+    if f.batch_targets.is_some() {
+        c.train.batch_targets = f.batch_targets;
+    }
     set!(c.train.lr, f.lr);
     set!(c.train.patience, f.patience);
     set!(c.train.valid_metric, f.valid_metric);

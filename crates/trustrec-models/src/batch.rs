@@ -111,6 +111,46 @@ pub fn training_samples(split: &Split, mode: TrainMode, max_len: usize) -> Vec<S
     out
 }
 
+impl Sample {
+    /// Loss positions this sample contributes to a batch (its window may hold fewer than
+    /// `n_loss` inputs near the start of a sequence).
+    pub fn n_targets(&self, max_len: usize) -> usize {
+        let inputs = (self.end as usize - 1).min(max_len);
+        inputs.min(self.n_loss as usize)
+    }
+}
+
+/// Consecutive ranges of `samples` forming the batches of one epoch: `batch_size` samples each,
+/// or, with `batch_targets`, as many samples as it takes to hold at least that many loss
+/// targets. RecBole's `train_batch_size` counts targets (one per prefix sample); a window
+/// carries up to `max_len`, so equal sample counts are not equal steps (on ml-100k 32 windows
+/// hold ~1,250 targets against RecBole's 256).
+pub fn batch_ranges(
+    samples: &[Sample],
+    max_len: usize,
+    batch_size: usize,
+    batch_targets: Option<usize>,
+) -> Vec<std::ops::Range<usize>> {
+    let Some(want) = batch_targets else {
+        let n = samples.len();
+        let size = batch_size.max(1);
+        return (0..n).step_by(size).map(|a| a..(a + size).min(n)).collect();
+    };
+    let mut out = Vec::new();
+    let (mut start, mut held) = (0, 0);
+    for (i, s) in samples.iter().enumerate() {
+        held += s.n_targets(max_len);
+        if held >= want.max(1) {
+            out.push(start..i + 1);
+            (start, held) = (i + 1, 0);
+        }
+    }
+    if start < samples.len() {
+        out.push(start..samples.len());
+    }
+    out
+}
+
 /// A collated training batch in flat buffers ready for tensors.
 #[derive(Debug, Default, Clone)]
 pub struct TrainBatch {

@@ -21,7 +21,7 @@ use serde::Serialize;
 use trustrec_data::Split;
 use trustrec_eval::Metrics;
 
-use crate::batch::{Sample, training_samples};
+use crate::batch::{Sample, batch_ranges, training_samples};
 use crate::checkpoint::{TrainerState, load_checkpoint, save_checkpoint, save_model};
 use crate::config::{LossKind, ModelConfig, TrainConfig};
 use crate::features::ItemFeatures;
@@ -435,7 +435,8 @@ impl Trainer<'_> {
         let n_items = n_items as i64;
         let span = model.time_span();
         let (mut total, mut count) = (0.0f64, 0usize);
-        for chunk in order.chunks(cfg.batch_size) {
+        for range in batch_ranges(&order, max_len, cfg.batch_size, cfg.batch_targets) {
+            let chunk = &order[range];
             let batch = collate_batch(&model, split, chunk, max_len);
             if batch.targets.is_empty() {
                 continue;

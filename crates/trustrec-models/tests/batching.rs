@@ -6,7 +6,9 @@ use std::collections::HashMap;
 
 use common::ml100k_split;
 use trustrec_models::TrainMode;
-use trustrec_models::batch::{collate_eval, collate_train, training_samples, write_history};
+use trustrec_models::batch::{
+    Sample, batch_ranges, collate_eval, collate_train, training_samples, write_history,
+};
 
 /// (user, target position) pairs that carry a loss, from the collated batch.
 fn covered(split: &trustrec_data::Split, mode: TrainMode, l: usize) -> HashMap<(u32, u32), usize> {
@@ -109,4 +111,45 @@ fn histories_are_left_padded_with_shifted_ids() {
             "last input is the item before the target"
         );
     }
+}
+
+/// Batches cut by targets hold at least the requested count (bar the last), cover every sample
+/// once in order, and count exactly the loss positions collation produces.
+#[test]
+fn batches_cut_by_targets_hold_the_requested_loss_positions() {
+    let split = ml100k_split(Some(120));
+    let l = 50;
+    for mode in [TrainMode::Window, TrainMode::Overlap, TrainMode::Prefix] {
+        let samples = training_samples(&split, mode, l);
+        let ranges = batch_ranges(&samples, l, 32, Some(256));
+        assert_eq!(ranges.first().map(|r| r.start), Some(0));
+        assert_eq!(ranges.last().map(|r| r.end), Some(samples.len()));
+        for (i, r) in ranges.iter().enumerate() {
+            let b = collate_train(&split, &samples[r.clone()], l, false);
+            let counted: usize = samples[r.clone()].iter().map(|s| s.n_targets(l)).sum();
+            assert_eq!(counted, b.targets.len(), "{mode:?} batch {i}");
+            if i + 1 < ranges.len() {
+                assert!(counted >= 256, "{mode:?} batch {i} holds {counted}");
+                // Minimal: without its last sample the batch would be short.
+                let last = samples[r.end - 1].n_targets(l);
+                assert!(counted - last < 256, "{mode:?} batch {i} overfull");
+                assert_eq!(ranges[i + 1].start, r.end);
+            }
+        }
+    }
+    // Prefix samples carry one target each: 256-sample batches, as in RecBole.
+    let prefix = training_samples(&split, TrainMode::Prefix, l);
+    let ranges = batch_ranges(&prefix, l, 32, Some(256));
+    assert!(ranges[..ranges.len() - 1].iter().all(|r| r.len() == 256));
+    // Without a target count: fixed sample counts, the last batch short.
+    let s = |end| Sample {
+        user: 0,
+        end,
+        n_loss: 50,
+    };
+    let few = [s(3), s(60), s(2), s(10), s(5)];
+    assert_eq!(batch_ranges(&few, l, 2, None), vec![0..2, 2..4, 4..5]);
+    // Targets: 2, 50, 1, 9, 4 -> cut once 50 are held.
+    assert_eq!(batch_ranges(&few, l, 2, Some(50)), vec![0..2, 2..5]);
+    assert_eq!(batch_ranges(&few, l, 2, Some(10)), vec![0..2, 2..4, 4..5]);
 }
