@@ -99,6 +99,9 @@ pub struct RunFlags {
     /// HierSRec: share of the catalogue ranked at inference (default 0.04).
     #[arg(long)]
     pub candidate_share: Option<f64>,
+    /// HierSRec: share of the candidates given to the most popular items (default 0).
+    #[arg(long)]
+    pub candidate_head: Option<f64>,
 }
 
 #[derive(Args)]
@@ -180,6 +183,7 @@ pub fn resolve(flags: &RunFlags) -> anyhow::Result<RunConfig> {
     set!(c.model.cat_weight, f.cat_weight);
     set!(c.model.sub_weight, f.sub_weight);
     set!(c.model.candidate_share, f.candidate_share);
+    set!(c.model.candidate_head, f.candidate_head);
     if let Some(p) = &f.items {
         c.data.items = Some(p.clone());
     }

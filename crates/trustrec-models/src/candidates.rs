@@ -62,12 +62,19 @@ pub fn evaluate_candidates(
         .ok_or_else(|| anyhow::anyhow!("HierSRec embeddings carry no category logits"))?;
     let (dim, n_items) = (emb.dim, emb.n_items());
     let feats = h.features();
-    let by_cat = feats.items_by_category(&split.train_item_counts());
+    let counts = split.train_item_counts();
+    let by_cat = feats.items_by_category(&counts);
     let share = h.candidate_share();
     let budget = ((share * n_items as f64).ceil() as usize).clamp(1, n_items);
+    let head = ((h.candidate_head() * budget as f64).round() as usize).min(budget - 1);
     let targets = case_targets(split, cases);
     let excluded = opts.mask_seen.then(|| case_histories(split, cases));
-    let index = CategoryIndex::new(&by_cat, &emb.items, dim);
+    let index = CategoryIndex::with_head(
+        &by_cat,
+        &most_popular(&counts, n_items, head),
+        &emb.items,
+        dim,
+    );
 
     let req = opts.request(emb, &targets, excluded.as_deref());
     let to_rank = CandidateCases {
@@ -110,6 +117,18 @@ pub fn evaluate_candidates(
     }))
 }
 
+/// The `k` most popular items by training count (ties: smaller id).
+fn most_popular(counts: &[u32], n_items: usize, k: usize) -> Vec<u32> {
+    let mut items: Vec<u32> = (0..n_items as u32).collect();
+    let key = |&i: &u32| (std::cmp::Reverse(counts.get(i as usize).copied()), i);
+    if k < n_items {
+        items.select_nth_unstable_by_key(k, key);
+        items.truncate(k);
+    }
+    items.sort_unstable_by_key(key);
+    items
+}
+
 /// Timed repetitions of each pass (median reported).
 const TIMING_REPS: usize = 5;
 
@@ -125,6 +144,8 @@ pub struct CategoryIndex {
     place: Vec<(u32, u32)>,
     /// Item vectors in layout order, `dim` wide.
     table: Vec<f32>,
+    /// Items of the last slab, a candidate of every case (the popular head; 0 = none).
+    head: usize,
 }
 
 impl CategoryIndex {
@@ -147,6 +168,34 @@ impl CategoryIndex {
             start,
             place,
             table,
+            head: 0,
+        }
+    }
+
+    /// Like [`Self::new`], with the `head` items taken out of their categories into a last
+    /// slab that every case ranks, the categories filling the rest of the budget.
+    pub fn with_head(by_cat: &[Vec<u32>], head: &[u32], items: &[f32], dim: usize) -> Self {
+        if head.is_empty() {
+            return Self::new(by_cat, items, dim);
+        }
+        let n_items = items.len() / dim.max(1);
+        let mut in_head = vec![false; n_items];
+        for &i in head {
+            in_head[i as usize] = true;
+        }
+        let mut slabs: Vec<Vec<u32>> = by_cat
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .copied()
+                    .filter(|&i| !in_head[i as usize])
+                    .collect()
+            })
+            .collect();
+        slabs.push(head.to_vec());
+        Self {
+            head: head.len(),
+            ..Self::new(&slabs, items, dim)
         }
     }
 
@@ -232,10 +281,11 @@ impl CategoryIndex {
         let n = b.targets.len();
         // Each row's picks, flat: row r's are picks[from[r]..from[r + 1]].
         let (mut picks, mut from, mut picked) = (Vec::new(), vec![0], Vec::new());
+        let head = (self.head > 0).then(|| ((self.start.len() - 2) as u32, self.head));
         for lg in b.logits.data.chunks_exact(b.logits.cols.max(1)).take(n) {
-            buf.chooser
-                .choose(lg, |c| self.size(c), budget, &mut picked);
-            picks.extend_from_slice(&picked);
+            let rest = budget - head.map_or(0, |h| h.1);
+            buf.chooser.choose(lg, |c| self.size(c), rest, &mut picked);
+            picks.extend(head.iter().chain(&picked));
             from.push(picks.len());
         }
         // Jobs (category, row, pick index, items taken), grouped by category (stable counting

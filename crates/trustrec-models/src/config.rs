@@ -118,6 +118,10 @@ pub struct ModelConfig {
     pub sub_weight: f64,
     /// HierSRec: share of the catalogue ranked at inference (items of the top categories).
     pub candidate_share: f64,
+    /// HierSRec: (choice) share of that budget always given to the most popular training
+    /// items, the rest filled by top categories; 0 = categories only (the spec's rule), under
+    /// which a popular target of an unpredicted category is a certain miss.
+    pub candidate_head: f64,
     /// UniSRec: number of linear experts in the text adapter.
     pub experts: usize,
     /// UniSRec: softmax temperature of the cosine scores.
@@ -145,6 +149,7 @@ impl Default for ModelConfig {
             cat_weight: 1.0,
             sub_weight: 1.0,
             candidate_share: 0.04,
+            candidate_head: 0.25,
             experts: 8,
             temperature: 0.07,
             adapter_dropout: 0.2,
@@ -200,6 +205,11 @@ impl ModelConfig {
             self.candidate_share > 0.0 && self.candidate_share <= 1.0,
             "model.candidate_share must be in (0, 1], got {}",
             self.candidate_share
+        );
+        anyhow::ensure!(
+            (0.0..1.0).contains(&self.candidate_head),
+            "model.candidate_head must be in [0, 1), got {}",
+            self.candidate_head
         );
         anyhow::ensure!(self.experts > 0, "model.experts must be > 0");
         anyhow::ensure!(

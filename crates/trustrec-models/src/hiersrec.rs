@@ -28,6 +28,7 @@ pub struct HierSRec {
     query: Linear,
     cat_weight: f64,
     candidate_share: f64,
+    candidate_head: f64,
 }
 
 impl HierSRec {
@@ -42,12 +43,18 @@ impl HierSRec {
             query: lin(2 * d, d),
             cat_weight: cfg.cat_weight,
             candidate_share: cfg.candidate_share,
+            candidate_head: cfg.candidate_head,
         }
     }
 
     /// Share of the catalogue ranked at inference.
     pub fn candidate_share(&self) -> f64 {
         self.candidate_share
+    }
+
+    /// Share of the candidates reserved for the most popular training items.
+    pub fn candidate_head(&self) -> f64 {
+        self.candidate_head
     }
 
     pub fn features(&self) -> &ItemFeatures {

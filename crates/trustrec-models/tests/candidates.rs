@@ -128,8 +128,32 @@ fn grouped_candidate_ranking_equals_ranking_each_query_alone() {
             s
         })
         .collect();
-    let index = CategoryIndex::new(&by_cat, &items, dim);
-    let q = MatRef::new(&queries, n_queries, dim).unwrap();
+    // Without and with a popular head: items every case ranks, taken out of their categories.
+    let head: Vec<u32> = (0..n_items as u32).rev().step_by(5).take(9).collect();
+    for head in [&[][..], &head[..]] {
+        check_grouped_ranking(&by_cat, head, &items, &queries, &logits, &targets, &seen);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_grouped_ranking(
+    by_cat: &[Vec<u32>],
+    head: &[u32],
+    items: &[f32],
+    queries: &[f32],
+    logits: &[f32],
+    targets: &[u32],
+    seen: &[Vec<u32>],
+) {
+    let (n_queries, n_cat) = (targets.len(), by_cat.len());
+    let dim = queries.len() / n_queries;
+    let n_items: usize = by_cat.iter().map(Vec::len).sum();
+    let index = CategoryIndex::with_head(by_cat, head, items, dim);
+    let rest: Vec<Vec<u32>> = by_cat
+        .iter()
+        .map(|l| l.iter().copied().filter(|i| !head.contains(i)).collect())
+        .collect();
+    let q = MatRef::new(queries, n_queries, dim).unwrap();
     for (budget, masked) in [
         (1, false),
         (37, true),
@@ -139,18 +163,21 @@ fn grouped_candidate_ranking_equals_ranking_each_query_alone() {
     .into_iter()
     .chain([(n_items, false), (n_items, true)])
     {
-        let excluded = masked.then_some(&seen[..]);
+        let budget = budget.max(head.len() + 1);
+        let excluded = masked.then_some(seen);
         for tie in [TieRule::Optimistic, TieRule::Pessimistic, TieRule::Mean] {
             let cases = CandidateCases {
                 queries: q,
-                logits: MatRef::new(&logits, n_queries, n_cat).unwrap(),
-                targets: &targets,
+                logits: MatRef::new(logits, n_queries, n_cat).unwrap(),
+                targets,
                 excluded,
             };
             let ranks = index.rank(&cases, budget, tie).unwrap();
             let (mut covered, mut moved) = (0, 0);
             for r in 0..n_queries {
-                let cand = reference_choice(&logits[r * n_cat..][..n_cat], &by_cat, budget);
+                let lg = &logits[r * n_cat..][..n_cat];
+                let mut cand = head.to_vec();
+                cand.extend(reference_choice(lg, &rest, budget - head.len()));
                 let qr = &queries[r * dim..][..dim];
                 let scores: Vec<f32> = cand
                     .iter()
@@ -171,8 +198,10 @@ fn grouped_candidate_ranking_equals_ranking_each_query_alone() {
                 let unmasked = pos.map(|p| rank_of(&scores, p as u32, &[], tie).unwrap());
                 moved += usize::from(want != unmasked);
                 assert_eq!(
-                    ranks[r], want,
-                    "budget {budget}, mask {masked}, {tie}, query {r}"
+                    ranks[r],
+                    want,
+                    "head {}, budget {budget}, mask {masked}, {tie}, query {r}",
+                    head.len()
                 );
                 covered += usize::from(want.is_some());
             }
