@@ -1,8 +1,11 @@
-//! HierSRec's scalable inference: rank only the items of the top predicted categories.
+//! HierSRec's scalable inference: rank only the items of the top predicted categories (and a
+//! popular head).
 //!
-//! (choice) Candidates are exactly `ceil(share * n_items)` items: whole categories in order of
-//! predicted probability, the last one cut to its most popular training items. A fixed size
-//! makes the cost predictable whatever the category sizes; a target outside the set is a miss.
+//! (choice) Candidates are exactly `ceil(share * n_items)` items: a share (`candidate_head`) of
+//! them the most popular training items, then whole categories in order of predicted
+//! probability, the last one cut to its most popular training items. A fixed size makes the
+//! cost predictable whatever the category sizes; a target outside the set is a miss, and
+//! without the head a popular target of an unpredicted category always is.
 //! Speed comes from the layout ([`CategoryIndex`]): candidates are contiguous slabs of a
 //! category-ordered item table, not scattered rows.
 
