@@ -99,7 +99,8 @@ pub struct RunFlags {
     /// HierSRec: share of the catalogue ranked at inference (default 0.04).
     #[arg(long)]
     pub candidate_share: Option<f64>,
-    /// HierSRec: share of the candidates given to the most popular items (default 0).
+    /// HierSRec: share of the candidates given to the most popular items (default 0.25; 0 =
+    /// top categories only).
     #[arg(long)]
     pub candidate_head: Option<f64>,
 }

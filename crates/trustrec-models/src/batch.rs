@@ -124,7 +124,7 @@ impl Sample {
 /// or, with `batch_targets`, as many samples as it takes to hold at least that many loss
 /// targets. RecBole's `train_batch_size` counts targets (one per prefix sample); a window
 /// carries up to `max_len`, so equal sample counts are not equal steps (on ml-100k 32 windows
-/// hold ~1,250 targets against RecBole's 256).
+/// hold ~1,290 targets, 40 per window on average, against RecBole's 256).
 pub fn batch_ranges(
     samples: &[Sample],
     max_len: usize,
