@@ -16,11 +16,11 @@ dataset=${2:-ml-100k}
 cap=${3:-200}
 source bench/datasets.sh
 # RecBole's batch of 256 counts targets (one per prefix sample); trustrec's samples are windows of
-# up to 50 targets. SASRec: --batch-targets 256, the same targets per step (README, "seed by
-# seed"); GRU4Rec: 8 windows (~320 targets, chosen on validation NDCG@10, see README).
+# up to 50 targets, so trustrec takes --batch-targets 256: the same targets per step (README,
+# "seed by seed" and the GRU4Rec section).
 case "$model" in
-  sasrec) rb_model=SASRec; tr_batch=(--batch-targets 256) ;;
-  gru4rec) rb_model=GRU4Rec; tr_batch=(--batch-size 8) ;;
+  sasrec) rb_model=SASRec ;;
+  gru4rec) rb_model=GRU4Rec ;;
   *) echo "unknown model $model" >&2; exit 2 ;;
 esac
 mkdir -p bench/results bench/work
@@ -31,6 +31,6 @@ cargo build -q -p trustrec-cli
 out="bench/work/trustrec-$model-$dataset"
 rm -rf "$out"
 ./target/debug/trustrec --threads 2 train "${tr_args[@]}" --model "$model" \
-  --split leave-one-out --seed 2020 "${tr_batch[@]}" --epochs "$cap" --patience 10 --out "$out" --quiet
+  --split leave-one-out --seed 2020 --batch-targets 256 --epochs "$cap" --patience 10 --out "$out" --quiet
 cp "$out/results.json" "bench/results/trustrec-$model-$dataset.json"
 python3 bench/compare.py "bench/results/trustrec-$model-$dataset.json" "bench/results/recbole-$model-$dataset.json"
