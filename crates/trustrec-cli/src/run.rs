@@ -171,9 +171,7 @@ pub fn resolve(flags: &RunFlags) -> anyhow::Result<RunConfig> {
     set!(c.seed, f.seed);
     set!(c.train.epochs, f.epochs);
     set!(c.train.batch_size, f.batch_size);
-    if f.batch_targets.is_some() {
-        c.train.batch_targets = f.batch_targets;
-    }
+    set!(c.train.batch_targets, f.batch_targets.map(Some));
     set!(c.train.lr, f.lr);
     set!(c.train.patience, f.patience);
     set!(c.train.valid_metric, f.valid_metric);

@@ -123,7 +123,7 @@ pub fn evaluate_candidates(
 /// The `k` most popular items by training count (ties: smaller id).
 fn most_popular(counts: &[u32], n_items: usize, k: usize) -> Vec<u32> {
     let mut items: Vec<u32> = (0..n_items as u32).collect();
-    let key = |&i: &u32| (std::cmp::Reverse(counts.get(i as usize).copied()), i);
+    let key = crate::features::popularity_key(counts);
     if k < n_items {
         items.select_nth_unstable_by_key(k, key);
         items.truncate(k);
@@ -285,8 +285,8 @@ impl CategoryIndex {
         // Each row's picks, flat: row r's are picks[from[r]..from[r + 1]].
         let (mut picks, mut from, mut picked) = (Vec::new(), vec![0], Vec::new());
         let head = (self.head > 0).then(|| ((self.start.len() - 2) as u32, self.head));
+        let rest = budget - self.head;
         for lg in b.logits.data.chunks_exact(b.logits.cols.max(1)).take(n) {
-            let rest = budget - head.map_or(0, |h| h.1);
             buf.chooser.choose(lg, |c| self.size(c), rest, &mut picked);
             picks.extend(head.iter().chain(&picked));
             from.push(picks.len());

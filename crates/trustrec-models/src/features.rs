@@ -198,10 +198,18 @@ impl ItemFeatures {
             out[c as usize].push(i as u32);
         }
         for list in &mut out {
-            list.sort_by_key(|&i| (std::cmp::Reverse(counts.get(i as usize).copied()), i));
+            list.sort_by_key(popularity_key(counts));
         }
         out
     }
+}
+
+/// Sort key putting items most popular first by `counts` (ties: smaller id): the order of each
+/// category's items and of HierSRec's popular head, which must agree.
+pub(crate) fn popularity_key(
+    counts: &[u32],
+) -> impl Fn(&u32) -> (std::cmp::Reverse<Option<u32>>, u32) + Copy + '_ {
+    move |&i| (std::cmp::Reverse(counts.get(i as usize).copied()), i)
 }
 
 fn field_index(f: &AttributeField, n_items: usize) -> FieldIndex {
