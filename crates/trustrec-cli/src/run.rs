@@ -50,6 +50,9 @@ pub struct RunFlags {
     pub lr: Option<f64>,
     #[arg(long)]
     pub patience: Option<usize>,
+    /// Overlap mode: targets per window (default max_len / 2).
+    #[arg(long)]
+    pub stride: Option<usize>,
     /// window|overlap|sequence|prefix
     #[arg(long)]
     pub mode: Option<String>,
@@ -62,6 +65,9 @@ pub struct RunFlags {
     pub dim: Option<usize>,
     #[arg(long)]
     pub dropout: Option<f64>,
+    /// Transformer position rows counted from-end (original SASRec) or from-start (RecBole).
+    #[arg(long)]
+    pub positions: Option<String>,
     /// optimistic|pessimistic|mean
     #[arg(long)]
     pub tie: Option<String>,
@@ -172,6 +178,7 @@ pub fn resolve(flags: &RunFlags) -> anyhow::Result<RunConfig> {
     set!(c.train.epochs, f.epochs);
     set!(c.train.batch_size, f.batch_size);
     set!(c.train.batch_targets, f.batch_targets.map(Some));
+    set!(c.train.stride, f.stride.map(Some));
     set!(c.train.lr, f.lr);
     set!(c.train.patience, f.patience);
     set!(c.train.valid_metric, f.valid_metric);
@@ -188,6 +195,9 @@ pub fn resolve(flags: &RunFlags) -> anyhow::Result<RunConfig> {
     }
     if let Some(v) = &f.category_field {
         c.model.category_field = Some(v.clone());
+    }
+    if let Some(v) = &f.positions {
+        c.model.positions = v.parse()?;
     }
     if let Some(v) = &f.category_rule {
         c.model.category_rule = v.parse()?;

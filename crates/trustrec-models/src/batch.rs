@@ -8,6 +8,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use trustrec_data::{Case, Split};
 
+use crate::config::TrainConfig;
+
 /// How training sequences become samples.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -18,11 +20,14 @@ pub enum TrainMode {
     /// Every training interaction is a target exactly once: each user's training sequence is cut
     /// into consecutive windows of `max_len` targets, loss at every position (default).
     Window,
-    /// Like `Window`, but windows end every `max_len / 2` targets and carry the loss only on
-    /// their newest half, so every target is still a target exactly once and sees at least
-    /// `max_len / 2` items of history where the user has them (in `Window`, the first targets
-    /// of a window see almost none, unlike at evaluation). About twice `Window`'s encoder work
-    /// (~35% more time per epoch on ml-100k, where the output layer dominates).
+    /// Like `Window`, but windows end every `stride` targets (`train.stride`, default
+    /// `max_len / 2`) and carry the loss only on those, so every target is still a target
+    /// exactly once and sees at least `max_len - stride` items of history where the user has
+    /// them (in `Window`, the first targets of a window see almost none, unlike at evaluation),
+    /// and a batch of N targets mixes ~N / stride users. `max_len / stride` times `Window`'s
+    /// encoder work (stride 25: ~35% more time per epoch on ml-100k, where the output layer
+    /// dominates). Stride 1 with positions counted from the start gives every target the
+    /// inputs and positions it has in `Prefix`, at a fraction of the cost for short users.
     Overlap,
     /// RecBole's augmentation: one sample per prefix, loss only at its last position (~`max_len`
     /// times more encoder work for the same targets; kept for parity experiments).
@@ -53,8 +58,18 @@ pub struct Sample {
     pub n_loss: u32,
 }
 
-/// All training samples of a split, in a deterministic order (users ascending).
+/// All training samples of a split, in a deterministic order (users ascending), `Overlap`
+/// with its default stride.
 pub fn training_samples(split: &Split, mode: TrainMode, max_len: usize) -> Vec<Sample> {
+    strided_samples(split, mode, max_len, max_len / 2)
+}
+
+/// The training samples a run's `[train]` settings ask for.
+pub fn samples_for(split: &Split, cfg: &TrainConfig, max_len: usize) -> Vec<Sample> {
+    strided_samples(split, cfg.mode, max_len, cfg.stride.unwrap_or(max_len / 2))
+}
+
+fn strided_samples(split: &Split, mode: TrainMode, max_len: usize, stride: usize) -> Vec<Sample> {
     let l = max_len as u32;
     let mut out = Vec::new();
     for (user, &n) in split.train_len.iter().enumerate() {
@@ -80,16 +95,16 @@ pub fn training_samples(split: &Split, mode: TrainMode, max_len: usize) -> Vec<S
                 }
             }
             TrainMode::Overlap => {
-                let half = (l / 2).max(1);
+                let stride = (stride as u32).clamp(1, l);
                 let mut end = n;
                 // A window whose inputs reach the user's first item takes every target left.
                 while end > l + 1 {
                     out.push(Sample {
                         user,
                         end,
-                        n_loss: half,
+                        n_loss: stride,
                     });
-                    end -= half;
+                    end -= stride;
                 }
                 if end >= 2 {
                     out.push(Sample {

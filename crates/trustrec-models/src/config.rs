@@ -50,6 +50,31 @@ impl ModelKind {
     }
 }
 
+/// Where a Transformer's position table starts counting in a left-padded window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Positions {
+    /// The newest item is always the last row (the original SASRec code: a fixed-length,
+    /// left-padded window with positions `0..max_len`).
+    #[default]
+    FromEnd,
+    /// The window's oldest item is row 0 (RecBole, which left-aligns its sequences). With the
+    /// loss at every position, each target then sees the positions it would see as the last
+    /// item of its own prefix, as at evaluation; from the end, only a window's last target does.
+    FromStart,
+}
+
+impl FromStr for Positions {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        match s {
+            "from-end" => Ok(Self::FromEnd),
+            "from-start" => Ok(Self::FromStart),
+            o => anyhow::bail!("unknown positions '{o}' (expected from-end or from-start)"),
+        }
+    }
+}
+
 impl FromStr for ModelKind {
     type Err = anyhow::Error;
     fn from_str(s: &str) -> anyhow::Result<Self> {
@@ -102,6 +127,8 @@ pub struct ModelConfig {
     pub rnn_hidden: usize,
     /// Longest history the model sees.
     pub max_len: usize,
+    /// Transformer models: where position rows are counted from.
+    pub positions: Positions,
     /// TiSASRec: largest time interval (in units of the user's smallest gap); longer ones are
     /// clipped to it.
     pub time_span: usize,
@@ -142,6 +169,7 @@ impl Default for ModelConfig {
             ffn_dropout: None,
             rnn_hidden: 128,
             max_len: 50,
+            positions: Positions::default(),
             time_span: 256,
             item_fields: Vec::new(),
             category_field: None,
@@ -276,6 +304,8 @@ pub struct TrainConfig {
     /// Validate every N epochs.
     pub eval_every: usize,
     pub mode: TrainMode,
+    /// `overlap` mode: targets per window (default `max_len / 2`); see [`TrainMode::Overlap`].
+    pub stride: Option<usize>,
     pub loss: LossKind,
     pub ks: Vec<usize>,
     pub tie: TieRule,
@@ -300,6 +330,7 @@ impl Default for TrainConfig {
             valid_metric: "ndcg@10".into(),
             eval_every: 1,
             mode: TrainMode::Window,
+            stride: None,
             loss: LossKind::Ce,
             ks: vec![10, 20],
             tie: TieRule::Optimistic,
@@ -318,6 +349,7 @@ impl TrainConfig {
             self.batch_targets != Some(0),
             "train.batch_targets must be > 0"
         );
+        anyhow::ensure!(self.stride != Some(0), "train.stride must be > 0");
         anyhow::ensure!(self.eval_batch > 0, "train.eval_batch must be > 0");
         anyhow::ensure!(self.eval_every > 0, "train.eval_every must be > 0");
         anyhow::ensure!(

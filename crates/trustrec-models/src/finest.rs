@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use trustrec_data::Split;
 use trustrec_eval::{MatRef, top_k};
 
-use crate::batch::{Sample, TrainBatch, TrainMode, collate_train, training_samples};
-use crate::config::ModelKind;
+use crate::batch::{Sample, TrainBatch, collate_train, samples_for};
+use crate::config::{ModelKind, TrainConfig};
 use crate::input::SeqInput;
 use crate::loss::{cross_entropy_logits, loss_states, sampled_bce};
 use crate::model::Recommender;
@@ -135,17 +135,18 @@ impl RefLists {
     }
 }
 
-/// Computes the reference lists of a trained (`valid()`) model on `split`'s training positions.
+/// Computes the reference lists of a trained (`valid()`) model on `split`'s training positions
+/// (the samples `train` cuts; `train.eval_batch` of them per forward pass).
 pub fn reference_lists(
     model: &Recommender,
     split: &Split,
-    mode: TrainMode,
+    train: &TrainConfig,
     max_len: usize,
     k: usize,
-    chunk: usize,
     device: &Device,
 ) -> anyhow::Result<RefLists> {
-    let samples = training_samples(split, mode, max_len);
+    let samples = samples_for(split, train, max_len);
+    let chunk = train.eval_batch;
     let span = model.time_span();
     let table = model.item_table();
     let [n_items, dim] = table.dims();

@@ -30,7 +30,7 @@ pub use backend::{BackendKind, DEFAULT_BACKEND, device};
 pub use batch::TrainMode;
 /// The compute device handle (re-exported so callers need not depend on burn).
 pub use burn::tensor::Device;
-pub use config::{LossKind, ModelConfig, ModelKind, TrainConfig};
+pub use config::{LossKind, ModelConfig, ModelKind, Positions, TrainConfig};
 pub use features::{CategoryRule, ItemFeatures, TextVectors};
 pub use finest::FinestConfig;
 pub use model::Recommender;

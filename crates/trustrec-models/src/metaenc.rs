@@ -8,7 +8,7 @@ use burn::nn::transformer::{TransformerEncoder, TransformerEncoderInput};
 use burn::nn::{Dropout, Embedding, EmbeddingConfig, LayerNorm, Linear, LinearConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
-use crate::config::ModelConfig;
+use crate::config::{ModelConfig, Positions};
 use crate::features::ItemFeatures;
 use crate::input::SeqInput;
 use crate::sasrec::{attention_parts, positions};
@@ -85,6 +85,8 @@ pub struct SessionEncoder {
     norm: LayerNorm,
     dropout: Dropout,
     encoder: TransformerEncoder,
+    #[module(skip)]
+    from: Positions,
 }
 
 impl SessionEncoder {
@@ -95,6 +97,7 @@ impl SessionEncoder {
             norm,
             dropout,
             encoder,
+            from: cfg.positions,
         }
     }
 
@@ -108,9 +111,10 @@ impl SessionEncoder {
         let x = padded
             .select(0, input.items.clone().reshape([b * len]))
             .reshape([b, len, d]);
-        let x = self
-            .dropout
-            .forward(self.norm.forward(x + positions(&self.pos_emb, len)));
+        let x = self.dropout.forward(
+            self.norm
+                .forward(x + positions(&self.pos_emb, input, self.from)),
+        );
         let h = self
             .encoder
             .forward(TransformerEncoderInput::new(x).mask_attn(input.attn_mask.clone()));

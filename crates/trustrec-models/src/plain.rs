@@ -10,6 +10,7 @@ use burn::nn::activation::Activation;
 use burn::nn::{LayerNorm, Linear};
 use rayon::prelude::*;
 
+use crate::config::Positions;
 use crate::ops::{dot, to_vec};
 use crate::sasrec::{LN_EPS, SasRec};
 
@@ -122,6 +123,7 @@ struct Layer {
 pub struct PlainSasRec {
     items: Vec<f32>,
     positions: Vec<f32>,
+    from: Positions,
     norm: Norm,
     /// Layers before the last: `[q | k | v]` in one product (every position's query is needed).
     body: Vec<(Dense, Layer)>,
@@ -146,7 +148,7 @@ struct Scratch {
 impl PlainSasRec {
     /// Copies `model`'s weights; fails for encoder settings this path does not implement.
     pub fn new(model: &SasRec) -> anyhow::Result<Self> {
-        let (item_emb, pos_emb, norm, encoder) = model.parts();
+        let (item_emb, pos_emb, norm, encoder, from) = model.parts();
         let mut layers = encoder
             .layers
             .iter()
@@ -182,6 +184,7 @@ impl PlainSasRec {
         Ok(Self {
             items: to_vec(item_emb.weight.val())?,
             positions: to_vec(pos_emb.weight.val())?,
+            from,
             norm: Norm::from_burn(norm)?,
             body,
             last: (q, concat_outputs(&[&k, &v]), rest),
@@ -231,6 +234,7 @@ impl PlainSasRec {
     /// One block of histories: their real positions stacked row by row.
     fn block(&self, inputs: &[i64], max_len: usize, s: &mut Scratch, out: &mut [f32]) {
         let d = self.dim;
+        let table_rows = self.positions.len() / d;
         // (first stacked row, length) of each history.
         let mut spans = Vec::with_capacity(inputs.len() / max_len);
         let mut x = std::mem::take(&mut s.x);
@@ -240,6 +244,10 @@ impl PlainSasRec {
             spans.push((x.len() / d, max_len - pad));
             for (p, &item) in row.iter().enumerate().skip(pad) {
                 let e = &self.items[item as usize * d..][..d];
+                let p = match self.from {
+                    Positions::FromEnd => table_rows - max_len + p,
+                    Positions::FromStart => p - pad,
+                };
                 let pos = &self.positions[p * d..][..d];
                 x.extend(e.iter().zip(pos).map(|(a, b)| a + b));
             }

@@ -11,7 +11,7 @@ use burn::nn::{
 };
 use burn::tensor::{Device, Tensor};
 
-use crate::config::ModelConfig;
+use crate::config::{ModelConfig, Positions};
 use crate::input::SeqInput;
 
 #[derive(Module, Debug)]
@@ -22,6 +22,8 @@ pub struct SasRec {
     dropout: Dropout,
     encoder: TransformerEncoder,
     n_items: usize,
+    #[module(skip)]
+    from: Positions,
 }
 
 /// RecBole's `initializer_range`: N(0, 0.02) for embeddings and linear layers.
@@ -33,15 +35,22 @@ pub(crate) const INIT: Initializer = Initializer::Normal {
 /// RecBole's `layer_norm_eps`, shared by the attention models.
 pub(crate) const LN_EPS: f64 = 1e-12;
 
-/// `[1, len, dim]` last `len` rows of a position table (`max_len` rows), broadcast over the
-/// batch. Inputs are left-padded, so counting positions from the right gives a batch trimmed of
-/// its all-padding columns ([`crate::batch::TrainBatch::trim_padding`]) the same vectors.
-pub(crate) fn positions(emb: &Embedding, len: usize) -> Tensor<3> {
-    let [max_len, d] = emb.weight.dims();
-    emb.weight
-        .val()
-        .slice([max_len - len..max_len, 0..d])
-        .unsqueeze::<3>()
+/// Position vectors of `input` from a table of `max_len` rows: `[1, len, dim]` (its last `len`
+/// rows, broadcast over the batch) counted from the end, `[batch, len, dim]` from the start.
+/// Either way a batch trimmed of its all-padding columns
+/// ([`crate::batch::TrainBatch::trim_padding`]) gets the same vectors at its real positions.
+pub(crate) fn positions(emb: &Embedding, input: &SeqInput, from: Positions) -> Tensor<3> {
+    match from {
+        Positions::FromEnd => {
+            let [max_len, d] = emb.weight.dims();
+            let [_, len] = input.dims();
+            emb.weight
+                .val()
+                .slice([max_len - len..max_len, 0..d])
+                .unsqueeze::<3>()
+        }
+        Positions::FromStart => emb.forward(input.from_start.clone()),
+    }
 }
 
 /// The parts every Transformer recommender shares (RecBole's SASRec settings): position table,
@@ -82,13 +91,13 @@ impl SasRec {
             dropout,
             encoder,
             n_items,
+            from: cfg.positions,
         }
     }
 
     fn embed(&self, input: &SeqInput) -> Tensor<3> {
-        let [_, len] = input.dims();
         let x = self.item_emb.forward(input.items.clone());
-        let pos = positions(&self.pos_emb, len);
+        let pos = positions(&self.pos_emb, input, self.from);
         self.dropout.forward(self.norm.forward(x + pos))
     }
 
@@ -125,9 +134,24 @@ impl SasRec {
         z.reshape([b, d])
     }
 
-    /// Item table, position table, input norm and encoder, for the plain-Rust forward pass.
-    pub(crate) fn parts(&self) -> (&Embedding, &Embedding, &LayerNorm, &TransformerEncoder) {
-        (&self.item_emb, &self.pos_emb, &self.norm, &self.encoder)
+    /// Item table, position table, input norm, encoder and position origin, for the plain-Rust
+    /// forward pass.
+    pub(crate) fn parts(
+        &self,
+    ) -> (
+        &Embedding,
+        &Embedding,
+        &LayerNorm,
+        &TransformerEncoder,
+        Positions,
+    ) {
+        (
+            &self.item_emb,
+            &self.pos_emb,
+            &self.norm,
+            &self.encoder,
+            self.from,
+        )
     }
 
     /// `[n_items, dim]` output item representations (padding row excluded).

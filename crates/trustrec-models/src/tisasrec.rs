@@ -17,7 +17,7 @@ use burn::nn::{
 use burn::tensor::activation::softmax;
 use burn::tensor::{Bool, Device, Tensor};
 
-use crate::config::ModelConfig;
+use crate::config::{ModelConfig, Positions};
 use crate::input::SeqInput;
 use crate::sasrec::{INIT, LN_EPS, positions};
 
@@ -45,9 +45,11 @@ pub struct TiSasRec {
     heads: usize,
     time_span: usize,
     n_items: usize,
+    #[module(skip)]
+    from: Positions,
 }
 
-/// What every block reads besides its input: key/value position rows `[1, len, d]`, key/value
+/// What every block reads besides its input: key/value position rows `[1 or batch, len, d]`, key/value
 /// interval embeddings `[batch, len, len, d]`, and the padding indicator `[batch, len, 1]`.
 struct Relations {
     pos_k: Tensor<3>,
@@ -98,6 +100,7 @@ impl TiSasRec {
             heads: cfg.heads,
             time_span: cfg.time_span,
             n_items,
+            from: cfg.positions,
         }
     }
 
@@ -124,8 +127,12 @@ impl TiSasRec {
             .forward(input.items.clone())
             .mul_scalar((d as f64).sqrt());
         let rel = Relations {
-            pos_k: self.dropout.forward(positions(&self.pos_k, len)),
-            pos_v: self.dropout.forward(positions(&self.pos_v, len)),
+            pos_k: self
+                .dropout
+                .forward(positions(&self.pos_k, input, self.from)),
+            pos_v: self
+                .dropout
+                .forward(positions(&self.pos_v, input, self.from)),
             time_k: times(&self.time_k),
             time_v: times(&self.time_v),
             real: input.real.clone(),

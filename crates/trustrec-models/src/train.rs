@@ -21,7 +21,7 @@ use serde::Serialize;
 use trustrec_data::Split;
 use trustrec_eval::Metrics;
 
-use crate::batch::{Sample, batch_ranges, training_samples};
+use crate::batch::{Sample, batch_ranges, samples_for};
 use crate::checkpoint::{TrainerState, load_checkpoint, save_checkpoint, save_model};
 use crate::config::{LossKind, ModelConfig, TrainConfig};
 use crate::features::ItemFeatures;
@@ -189,7 +189,7 @@ impl Trainer<'_> {
         let cfg = self.train_cfg;
         let max_len = self.model_cfg.max_len;
         let ad = self.device.clone().autodiff();
-        let samples = training_samples(split, cfg.mode, max_len);
+        let samples = samples_for(split, cfg, max_len);
         anyhow::ensure!(
             !samples.is_empty(),
             "the training split has no sequence with 2 or more items"
@@ -362,15 +362,14 @@ impl Trainer<'_> {
         let n_items = self.n_items.unwrap_or_else(|| ref_split.n_items());
         finest.validate(n_items)?;
         let _guard = rng_guard();
-        let (max_len, mode) = (self.model_cfg.max_len, self.train_cfg.mode);
+        let max_len = self.model_cfg.max_len;
         let t = Instant::now();
         let refs = reference_lists(
             &pre.model,
             ref_split,
-            mode,
+            self.train_cfg,
             max_len,
             finest.k,
-            self.train_cfg.eval_batch,
             &self.device,
         )?;
         let reference_seconds = t.elapsed().as_secs_f64();
@@ -388,7 +387,7 @@ impl Trainer<'_> {
             let t = Instant::now();
             let sim = simulate(e)?;
             simulate_seconds.push(t.elapsed().as_secs_f64());
-            let samples = training_samples(&sim, mode, max_len);
+            let samples = samples_for(&sim, self.train_cfg, max_len);
             let (m, loss) = self.train_epoch(
                 model,
                 &mut optim,

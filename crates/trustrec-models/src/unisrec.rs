@@ -13,7 +13,7 @@ use burn::nn::{Dropout, DropoutConfig, Embedding, LayerNorm, Linear, LinearConfi
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::config::ModelConfig;
+use crate::config::{ModelConfig, Positions};
 use crate::features::ItemFeatures;
 use crate::input::SeqInput;
 use crate::ops::l2_normalise;
@@ -34,6 +34,8 @@ pub struct UniSRec {
     n_experts: usize,
     dim: usize,
     temperature: f64,
+    #[module(skip)]
+    from: Positions,
 }
 
 impl UniSRec {
@@ -63,6 +65,7 @@ impl UniSRec {
             n_experts: cfg.experts,
             dim: cfg.dim,
             temperature: cfg.temperature,
+            from: cfg.positions,
         })
     }
 
@@ -87,9 +90,10 @@ impl UniSRec {
         let rows =
             Tensor::cat(vec![pad, text], 0).select(0, input.items.clone().reshape([b * len]));
         let x = self.adapt(rows).reshape([b, len, self.dim]);
-        let x = self
-            .dropout
-            .forward(self.norm.forward(x + positions(&self.pos_emb, len)));
+        let x = self.dropout.forward(
+            self.norm
+                .forward(x + positions(&self.pos_emb, input, self.from)),
+        );
         self.encoder
             .forward(TransformerEncoderInput::new(x).mask_attn(input.attn_mask.clone()))
     }

@@ -5,16 +5,23 @@ mod common;
 use std::collections::HashMap;
 
 use common::ml100k_split;
-use trustrec_models::TrainMode;
 use trustrec_models::batch::{
-    Sample, batch_ranges, collate_eval, collate_train, training_samples, write_history,
+    Sample, batch_ranges, collate_eval, collate_train, samples_for, training_samples, write_history,
 };
+use trustrec_models::{TrainConfig, TrainMode};
 
 /// (user, target position) pairs that carry a loss, from the collated batch.
 fn covered(split: &trustrec_data::Split, mode: TrainMode, l: usize) -> HashMap<(u32, u32), usize> {
-    let samples = training_samples(split, mode, l);
+    covered_by(split, &training_samples(split, mode, l), l)
+}
+
+fn covered_by(
+    split: &trustrec_data::Split,
+    samples: &[Sample],
+    l: usize,
+) -> HashMap<(u32, u32), usize> {
     let mut seen = HashMap::new();
-    for s in &samples {
+    for s in samples {
         let b = collate_train(split, std::slice::from_ref(s), l, false);
         let seq = split.seqs.items_of(s.user as usize);
         let a = (s.end as usize - 1).saturating_sub(l);
@@ -94,6 +101,48 @@ fn overlap_mode_gives_every_target_half_a_window_of_history() {
     assert!(total > 0);
 }
 
+/// Overlap windows end every `stride` targets: each target is still covered once and sees at
+/// least `max_len - stride + 1` inputs where the user has them; stride 1 shows every target all
+/// the history it has, as `Prefix` does.
+#[test]
+fn overlap_stride_sets_the_history_every_target_sees() {
+    let split = ml100k_split(Some(120));
+    let l = 20;
+    let expected = covered(&split, TrainMode::Prefix, l);
+    for stride in [1, 5, 20] {
+        let cfg = TrainConfig {
+            mode: TrainMode::Overlap,
+            stride: Some(stride),
+            ..TrainConfig::default()
+        };
+        let samples = samples_for(&split, &cfg, l);
+        assert_eq!(covered_by(&split, &samples, l), expected, "stride {stride}");
+        let mut least = usize::MAX;
+        for s in &samples {
+            let b = collate_train(&split, std::slice::from_ref(s), l, false);
+            let a = (s.end as usize - 1).saturating_sub(l);
+            let pad = l - (s.end as usize - 1 - a);
+            for &p in &b.loss_pos {
+                let seen = p as usize - pad + 1;
+                let available = (a + seen).min(l);
+                assert!(seen >= available.min(l - stride + 1), "stride {stride}");
+                least = least.min(seen + l - available);
+            }
+        }
+        // Some target of a long user sees exactly the guaranteed minimum.
+        assert_eq!(least, l - stride + 1, "stride {stride}");
+    }
+    // The default stride is half a window.
+    let half = TrainConfig {
+        mode: TrainMode::Overlap,
+        ..TrainConfig::default()
+    };
+    assert_eq!(
+        samples_for(&split, &half, l),
+        training_samples(&split, TrainMode::Overlap, l)
+    );
+}
+
 #[test]
 fn histories_are_left_padded_with_shifted_ids() {
     let mut row = [9i64; 5];
@@ -152,4 +201,14 @@ fn batches_cut_by_targets_hold_the_requested_loss_positions() {
     // Targets: 2, 50, 1, 9, 4 -> cut once 50 are held.
     assert_eq!(batch_ranges(&few, l, 2, Some(50)), vec![0..2, 2..5]);
     assert_eq!(batch_ranges(&few, l, 2, Some(10)), vec![0..2, 2..4, 4..5]);
+}
+
+#[test]
+fn a_zero_stride_is_rejected_by_name() {
+    let cfg = TrainConfig {
+        stride: Some(0),
+        ..TrainConfig::default()
+    };
+    let err = cfg.validate().unwrap_err().to_string();
+    assert!(err.contains("train.stride"), "{err}");
 }

@@ -6,10 +6,11 @@ use common::{ml100k_split, small_train};
 use trustrec_models::batch::collate_eval;
 use trustrec_models::plain::PlainSasRec;
 use trustrec_models::score::{EvalOptions, burn_query_states, evaluate_cases, query_states};
-use trustrec_models::{Device, ModelConfig, ModelKind, Recommender};
+use trustrec_models::{Device, ModelConfig, ModelKind, Positions, Recommender};
 
 /// SASRec trained for two epochs on the first 150 ml-100k users (trained weights: attention
-/// far from uniform, norms far from identity), at the default width and a narrow one.
+/// far from uniform, norms far from identity), at the default width and a narrow one (whose
+/// positions count from the start).
 fn trained(cfg: &ModelConfig, split: &trustrec_data::Split) -> Recommender {
     common::trainer(cfg, &small_train(2), 7)
         .fit(split)
@@ -25,6 +26,7 @@ fn configs() -> [ModelConfig; 2] {
         heads: 4,
         layers: 3,
         max_len: 20,
+        positions: Positions::FromStart,
         ..default.clone()
     };
     [default, narrow]

@@ -1,12 +1,13 @@
 //! Training batches trimmed of their all-padding columns: the same targets at the same items,
 //! and, for the attention models, the same states at every loss position as the full-width
-//! batch (padded keys are masked and positions count from the right).
+//! batch (padded keys are masked, and positions count from the right or from each row's first
+//! real item).
 
 mod common;
 
 use common::{assert_trimming_exact, eval_trim_gap, ml100k_split, short_samples, small_model};
 use trustrec_models::batch::{Sample, collate_train, training_samples};
-use trustrec_models::{Device, ModelKind, TrainMode, init_model};
+use trustrec_models::{Device, ModelConfig, ModelKind, Positions, TrainMode, init_model};
 
 #[test]
 fn trimming_keeps_targets_and_the_items_they_follow() {
@@ -45,8 +46,15 @@ fn attention_states_at_loss_positions_do_not_change_when_trimmed() {
     let split = ml100k_split(Some(80));
     let samples = short_samples(&split);
     let device = Device::flex();
-    for kind in [ModelKind::SasRec, ModelKind::TiSasRec] {
-        let cfg = small_model(kind);
+    let origins = [Positions::FromEnd, Positions::FromStart];
+    for (kind, positions) in [ModelKind::SasRec, ModelKind::TiSasRec]
+        .into_iter()
+        .flat_map(|k| origins.map(|p| (k, p)))
+    {
+        let cfg = ModelConfig {
+            positions,
+            ..small_model(kind)
+        };
         let model = init_model(&cfg, split.n_items(), None, 5, &device).unwrap();
         assert_trimming_exact(kind, &model, &split, &samples, cfg.max_len, &device);
     }
