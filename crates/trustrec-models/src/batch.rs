@@ -22,7 +22,7 @@ pub enum TrainMode {
     Window,
     /// Like `Window`, but windows end every `stride` targets (`train.stride`, default
     /// `max_len / 2`) and carry the loss only on those, so every target is still a target
-    /// exactly once and sees at least `max_len - stride` items of history where the user has
+    /// exactly once and sees at least `max_len - stride + 1` items of history where the user has
     /// them (in `Window`, the first targets of a window see almost none, unlike at evaluation),
     /// and a batch of N targets mixes ~N / stride users. `max_len / stride` times `Window`'s
     /// encoder work (stride 25: ~35% more time per epoch on ml-100k, where the output layer
