@@ -58,18 +58,20 @@ pub struct Sample {
     pub n_loss: u32,
 }
 
-/// All training samples of a split, in a deterministic order (users ascending), `Overlap`
-/// with its default stride.
+/// All training samples of a split for `mode` with the other `[train]` settings at their
+/// defaults (see [`samples_for`]).
 pub fn training_samples(split: &Split, mode: TrainMode, max_len: usize) -> Vec<Sample> {
-    strided_samples(split, mode, max_len, max_len / 2)
+    let cfg = TrainConfig {
+        mode,
+        ..TrainConfig::default()
+    };
+    samples_for(split, &cfg, max_len)
 }
 
-/// The training samples a run's `[train]` settings ask for.
+/// The training samples a run's `[train]` settings ask for, in a deterministic order (users
+/// ascending).
 pub fn samples_for(split: &Split, cfg: &TrainConfig, max_len: usize) -> Vec<Sample> {
-    strided_samples(split, cfg.mode, max_len, cfg.stride.unwrap_or(max_len / 2))
-}
-
-fn strided_samples(split: &Split, mode: TrainMode, max_len: usize, stride: usize) -> Vec<Sample> {
+    let (mode, stride) = (cfg.mode, cfg.stride.unwrap_or(max_len / 2));
     let l = max_len as u32;
     let mut out = Vec::new();
     for (user, &n) in split.train_len.iter().enumerate() {

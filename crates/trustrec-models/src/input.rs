@@ -11,9 +11,6 @@ pub struct SeqInput {
     pub real: Tensor<3>,
     /// `[batch, len, len]` true where attention is forbidden: future keys and padded keys.
     pub attn_mask: Tensor<3, Bool>,
-    /// `[batch, len]` index of each position counted from the row's first real item (0 at
-    /// padding), for models whose positions count from the start.
-    pub from_start: Tensor<2, Int>,
     /// `[batch, len, len]` clipped time intervals (see [`interval_matrix`]); only built for
     /// models that read times, so the others pay nothing for them.
     pub intervals: Option<Tensor<3, Int>>,
@@ -25,16 +22,8 @@ impl SeqInput {
         assert_eq!(items.len(), batch * len, "input buffer has the wrong size");
         let real: Vec<f32> = items.iter().map(|&i| (i != 0) as u8 as f32).collect();
         let mut mask = vec![false; batch * len * len];
-        let mut from_start = vec![0i64; batch * len];
         for b in 0..batch {
             let row = &items[b * len..(b + 1) * len];
-            let pad = row.iter().take_while(|&&i| i == 0).count();
-            for (j, slot) in from_start[b * len + pad..(b + 1) * len]
-                .iter_mut()
-                .enumerate()
-            {
-                *slot = j as i64;
-            }
             for q in 0..len {
                 let m = &mut mask[(b * len + q) * len..(b * len + q + 1) * len];
                 for (k, slot) in m.iter_mut().enumerate() {
@@ -46,7 +35,6 @@ impl SeqInput {
             items: Tensor::from_data(TensorData::new(items.to_vec(), [batch, len]), device),
             real: Tensor::from_data(TensorData::new(real, [batch, len, 1]), device),
             attn_mask: Tensor::from_data(TensorData::new(mask, [batch, len, len]), device),
-            from_start: Tensor::from_data(TensorData::new(from_start, [batch, len]), device),
             intervals: None,
         }
     }
@@ -72,6 +60,17 @@ impl SeqInput {
             device,
         ));
         self
+    }
+
+    /// `[batch, len]` index of each position counted from the row's first real item (0 at
+    /// padding), derived from `real` so that only models counting positions from the start pay
+    /// for it.
+    pub fn start_offsets(&self) -> Tensor<2, Int> {
+        let [batch, len] = self.dims();
+        (self.real.clone().cumsum(1) - 1.0)
+            .clamp_min(0.0)
+            .reshape([batch, len])
+            .int()
     }
 
     pub fn dims(&self) -> [usize; 2] {

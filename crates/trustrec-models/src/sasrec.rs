@@ -49,7 +49,7 @@ pub(crate) fn positions(emb: &Embedding, input: &SeqInput, from: Positions) -> T
                 .slice([max_len - len..max_len, 0..d])
                 .unsqueeze::<3>()
         }
-        Positions::FromStart => emb.forward(input.from_start.clone()),
+        Positions::FromStart => emb.forward(input.start_offsets()),
     }
 }
 

@@ -14,7 +14,7 @@ use trustrec_models::{Device, ModelKind, Positions, init_model};
 fn start_offsets_count_from_each_rows_first_real_item() {
     let device = Device::flex();
     let input = SeqInput::new(&[0, 0, 5, 6, 7, 8, 9, 1, 0, 0, 0, 4], 3, 4, &device);
-    let got: Vec<i64> = input.from_start.into_data().iter::<i64>().collect();
+    let got: Vec<i64> = input.start_offsets().into_data().iter::<i64>().collect();
     assert_eq!(got, vec![0, 0, 0, 1, 0, 1, 2, 3, 0, 0, 0, 0]);
 }
 
