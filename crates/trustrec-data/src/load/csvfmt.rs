@@ -49,14 +49,7 @@ pub(crate) fn load(
             t.names = (0..width).map(|c| c.to_string()).collect();
         }
         t.check_width(width)?;
-        let row = t.row_u32()?;
-        let user = log.user_ids.get_or_insert(t.id(u)?);
-        let item = log.item_ids.get_or_insert(t.id(i)?);
-        let ts = match time {
-            Some(c) => t.f64(c)?,
-            None => f64::from(row),
-        };
-        log.push(user, item, ts, row);
+        t.push_interaction(&mut log, u, i, time)?;
     }
     t.ensure_rows()?;
     Ok(log)

@@ -134,6 +134,27 @@ impl<'h> Table<'h> {
         })
     }
 
+    /// Appends the current row to `log` as one interaction: user and item ids from columns `u`
+    /// and `i`, time from column `time` (its row index when there is none, which keeps file
+    /// order under the stable time sort).
+    pub(crate) fn push_interaction(
+        &self,
+        log: &mut crate::InteractionLog,
+        u: usize,
+        i: usize,
+        time: Option<usize>,
+    ) -> Result<(), DataError> {
+        let row = self.row_u32()?;
+        let user = log.user_ids.get_or_insert(self.id(u)?);
+        let item = log.item_ids.get_or_insert(self.id(i)?);
+        let ts = match time {
+            Some(c) => self.f64(c)?,
+            None => f64::from(row),
+        };
+        log.push(user, item, ts, row);
+        Ok(())
+    }
+
     /// Display name of column `i`.
     pub(crate) fn name(&self, i: usize) -> String {
         self.names
