@@ -53,7 +53,11 @@ pub struct RunFlags {
     /// Overlap mode: targets per window (default max_len / 2).
     #[arg(long)]
     pub stride: Option<usize>,
-    /// window|overlap|sequence|prefix
+    /// Train each sample as K copies, each with the loss on every K-th target (K x more users
+    /// per batch, K x the encoder work).
+    #[arg(long)]
+    pub spread: Option<usize>,
+    /// window|overlap|sequence|prefix|jitter
     #[arg(long)]
     pub mode: Option<String>,
     /// ce|bce
@@ -179,6 +183,7 @@ pub fn resolve(flags: &RunFlags) -> anyhow::Result<RunConfig> {
     set!(c.train.batch_size, f.batch_size);
     set!(c.train.batch_targets, f.batch_targets.map(Some));
     set!(c.train.stride, f.stride.map(Some));
+    set!(c.train.spread, f.spread.map(Some));
     set!(c.train.lr, f.lr);
     set!(c.train.patience, f.patience);
     set!(c.train.valid_metric, f.valid_metric);

@@ -32,6 +32,10 @@ pub enum TrainMode {
     /// RecBole's augmentation: one sample per prefix, loss only at its last position (~`max_len`
     /// times more encoder work for the same targets; kept for parity experiments).
     Prefix,
+    /// Like `Window`, but every epoch each long user's cut points move by a random offset (the
+    /// newest window takes 1..=`max_len` targets, the others `max_len`), so a target is not
+    /// seen with the same truncated history every epoch; same cost as `Window`.
+    Jitter,
 }
 
 impl FromStr for TrainMode {
@@ -42,20 +46,24 @@ impl FromStr for TrainMode {
             "window" => Ok(Self::Window),
             "overlap" => Ok(Self::Overlap),
             "prefix" => Ok(Self::Prefix),
+            "jitter" => Ok(Self::Jitter),
             o => anyhow::bail!(
-                "unknown train mode '{o}' (expected sequence, window, overlap or prefix)"
+                "unknown train mode '{o}' (expected sequence, window, overlap, prefix or jitter)"
             ),
         }
     }
 }
 
 /// One training sample: targets are positions `< end` of `user`'s sequence, and the loss covers
-/// the last `n_loss` of the positions the window holds.
+/// the last `n_loss` of the positions the window holds, or, with `every > 1`, every `every`-th
+/// of those starting at the `phase`-th (see `TrainConfig::spread`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sample {
     pub user: u32,
     pub end: u32,
     pub n_loss: u32,
+    pub every: u32,
+    pub phase: u32,
 }
 
 /// All training samples of a split for `mode` with the other `[train]` settings at their
@@ -69,30 +77,59 @@ pub fn training_samples(split: &Split, mode: TrainMode, max_len: usize) -> Vec<S
 }
 
 /// The training samples a run's `[train]` settings ask for, in a deterministic order (users
-/// ascending).
+/// ascending). `Jitter` gives `Window`'s cuts here; [`epoch_samples`] moves them.
 pub fn samples_for(split: &Split, cfg: &TrainConfig, max_len: usize) -> Vec<Sample> {
+    samples_cut(split, cfg, max_len, |_| max_len as u32)
+}
+
+/// One epoch's samples: [`samples_for`]'s, except in `Jitter` mode, where each user's newest
+/// window takes a random 1..=`max_len` targets drawn from `rng`.
+pub fn epoch_samples(
+    split: &Split,
+    cfg: &TrainConfig,
+    max_len: usize,
+    rng: &mut impl rand::Rng,
+) -> Vec<Sample> {
+    samples_cut(split, cfg, max_len, |_| rng.gen_range(1..=max_len as u32))
+}
+
+/// Samples with `first(user)` targets in the newest window of a `Jitter` user.
+fn samples_cut(
+    split: &Split,
+    cfg: &TrainConfig,
+    max_len: usize,
+    mut first: impl FnMut(u32) -> u32,
+) -> Vec<Sample> {
     let (mode, stride) = (cfg.mode, cfg.stride.unwrap_or(max_len / 2));
     let l = max_len as u32;
     let mut out = Vec::new();
+    let whole = |user, end, n_loss| Sample {
+        user,
+        end,
+        n_loss,
+        every: 1,
+        phase: 0,
+    };
     for (user, &n) in split.train_len.iter().enumerate() {
         let user = user as u32;
         if n < 2 {
             continue;
         }
         match mode {
-            TrainMode::Sequence => out.push(Sample {
-                user,
-                end: n,
-                n_loss: l,
-            }),
-            TrainMode::Window => {
+            TrainMode::Sequence => out.push(whole(user, n, l)),
+            TrainMode::Jitter if n > l + 1 => {
+                let take = first(user).clamp(1, l);
+                out.push(whole(user, n, take));
+                let mut end = n - take;
+                while end >= 2 {
+                    out.push(whole(user, end, l));
+                    end = end.saturating_sub(l);
+                }
+            }
+            TrainMode::Window | TrainMode::Jitter => {
                 let mut end = n;
                 while end >= 2 {
-                    out.push(Sample {
-                        user,
-                        end,
-                        n_loss: l,
-                    });
+                    out.push(whole(user, end, l));
                     end = end.saturating_sub(l);
                 }
             }
@@ -101,29 +138,35 @@ pub fn samples_for(split: &Split, cfg: &TrainConfig, max_len: usize) -> Vec<Samp
                 let mut end = n;
                 // A window whose inputs reach the user's first item takes every target left.
                 while end > l + 1 {
-                    out.push(Sample {
-                        user,
-                        end,
-                        n_loss: stride,
-                    });
+                    out.push(whole(user, end, stride));
                     end -= stride;
                 }
                 if end >= 2 {
-                    out.push(Sample {
-                        user,
-                        end,
-                        n_loss: l,
-                    });
+                    out.push(whole(user, end, l));
                 }
             }
             TrainMode::Prefix => {
-                out.extend((2..=n).map(|end| Sample {
-                    user,
-                    end,
-                    n_loss: 1,
-                }));
+                out.extend((2..=n).map(|end| whole(user, end, 1)));
             }
         }
+    }
+    match cfg.spread {
+        Some(k) if k > 1 => spread(&out, k as u32, max_len),
+        _ => out,
+    }
+}
+
+/// Each sample as `k` copies, copy `j` carrying the loss on its `j`-th, `j + k`-th, ... target
+/// (copies left without a target are dropped): every target stays a target exactly once.
+fn spread(samples: &[Sample], k: u32, max_len: usize) -> Vec<Sample> {
+    let mut out = Vec::with_capacity(samples.len() * k as usize);
+    for s in samples {
+        let n = s.n_targets(max_len) as u32;
+        out.extend((0..k.min(n)).map(|phase| Sample {
+            every: k,
+            phase,
+            ..*s
+        }));
     }
     out
 }
@@ -132,6 +175,13 @@ impl Sample {
     /// Loss positions this sample contributes to a batch (its window may hold fewer than
     /// `n_loss` inputs near the start of a sequence).
     pub fn n_targets(&self, max_len: usize) -> usize {
+        let span = self.loss_span(max_len);
+        let (every, phase) = (self.every.max(1) as usize, self.phase as usize);
+        span.saturating_sub(phase).div_ceil(every)
+    }
+
+    /// How many of the window's last positions the loss may cover (before `every`).
+    fn loss_span(&self, max_len: usize) -> usize {
         let inputs = (self.end as usize - 1).min(max_len);
         inputs.min(self.n_loss as usize)
     }
@@ -251,8 +301,9 @@ pub fn collate_train(
             let times = &split.seqs.times_of(s.user as usize)[a..end - 1];
             t[base + pad..base + max_len].copy_from_slice(times);
         }
-        let first_loss = inputs.len().saturating_sub(s.n_loss as usize);
-        for i in first_loss..inputs.len() {
+        let first_loss = inputs.len() - s.loss_span(max_len);
+        let every = s.every.max(1) as usize;
+        for i in (first_loss + s.phase as usize..inputs.len()).step_by(every) {
             b.loss_pos.push((base + pad + i) as i64);
             b.targets.push(seq[a + i + 1] as i64);
             b.rows.push(data_rows[a + i]);

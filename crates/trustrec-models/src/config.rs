@@ -306,6 +306,10 @@ pub struct TrainConfig {
     pub mode: TrainMode,
     /// `overlap` mode: targets per window (default `max_len / 2`); see [`TrainMode::Overlap`].
     pub stride: Option<usize>,
+    /// Each sample trained as K copies, each carrying the loss on every K-th of its targets,
+    /// so a batch of N targets mixes ~K times as many users (and costs K times the encoder
+    /// work); every target is still a target exactly once per epoch. Unset = 1.
+    pub spread: Option<usize>,
     pub loss: LossKind,
     pub ks: Vec<usize>,
     pub tie: TieRule,
@@ -331,6 +335,7 @@ impl Default for TrainConfig {
             eval_every: 1,
             mode: TrainMode::Window,
             stride: None,
+            spread: None,
             loss: LossKind::Ce,
             ks: vec![10, 20],
             tie: TieRule::Optimistic,
@@ -350,6 +355,7 @@ impl TrainConfig {
             "train.batch_targets must be > 0"
         );
         anyhow::ensure!(self.stride != Some(0), "train.stride must be > 0");
+        anyhow::ensure!(self.spread != Some(0), "train.spread must be > 0");
         anyhow::ensure!(self.eval_batch > 0, "train.eval_batch must be > 0");
         anyhow::ensure!(self.eval_every > 0, "train.eval_every must be > 0");
         anyhow::ensure!(

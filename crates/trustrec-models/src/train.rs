@@ -21,7 +21,7 @@ use serde::Serialize;
 use trustrec_data::Split;
 use trustrec_eval::Metrics;
 
-use crate::batch::{Sample, batch_ranges, samples_for};
+use crate::batch::{Sample, TrainMode, batch_ranges, epoch_samples, samples_for};
 use crate::checkpoint::{TrainerState, load_checkpoint, save_checkpoint, save_model};
 use crate::config::{LossKind, ModelConfig, TrainConfig};
 use crate::features::ItemFeatures;
@@ -429,7 +429,10 @@ impl Trainer<'_> {
         let max_len = self.model_cfg.max_len;
         let mut rng = ChaCha8Rng::seed_from_u64(epoch_seed(self.seed, epoch));
         ad.seed(rng.r#gen());
-        let mut order = samples.to_vec();
+        let mut order = match cfg.mode {
+            TrainMode::Jitter => epoch_samples(split, cfg, max_len, &mut rng),
+            _ => samples.to_vec(),
+        };
         order.shuffle(&mut rng);
         let n_items = n_items as i64;
         let span = model.time_span();

@@ -195,6 +195,8 @@ fn batches_cut_by_targets_hold_the_requested_loss_positions() {
         user: 0,
         end,
         n_loss: 50,
+        every: 1,
+        phase: 0,
     };
     let few = [s(3), s(60), s(2), s(10), s(5)];
     assert_eq!(batch_ranges(&few, l, 2, None), vec![0..2, 2..4, 4..5]);
@@ -204,11 +206,122 @@ fn batches_cut_by_targets_hold_the_requested_loss_positions() {
 }
 
 #[test]
-fn a_zero_stride_is_rejected_by_name() {
+fn a_zero_stride_or_spread_is_rejected_by_name() {
     let cfg = TrainConfig {
         stride: Some(0),
         ..TrainConfig::default()
     };
     let err = cfg.validate().unwrap_err().to_string();
     assert!(err.contains("train.stride"), "{err}");
+    let cfg = TrainConfig {
+        spread: Some(0),
+        ..TrainConfig::default()
+    };
+    let err = cfg.validate().unwrap_err().to_string();
+    assert!(err.contains("train.spread"), "{err}");
+}
+
+/// Spread K: the same targets, each once, with the same inputs as without it; each copy of a
+/// window carries every K-th of its targets, and batches of N targets hold ~K times as many
+/// windows.
+#[test]
+fn spread_copies_split_each_windows_targets_without_changing_them() {
+    let split = ml100k_split(Some(120));
+    let l = 20;
+    for mode in [TrainMode::Window, TrainMode::Overlap] {
+        let plain = TrainConfig {
+            mode,
+            ..TrainConfig::default()
+        };
+        let base = samples_for(&split, &plain, l);
+        let expected = covered_by(&split, &base, l);
+        for k in [1, 3, 4] {
+            let cfg = TrainConfig {
+                spread: Some(k),
+                ..plain.clone()
+            };
+            let samples = samples_for(&split, &cfg, l);
+            assert_eq!(covered_by(&split, &samples, l), expected, "{mode:?} k {k}");
+            for s in &samples {
+                let b = collate_train(&split, std::slice::from_ref(s), l, false);
+                assert_eq!(b.targets.len(), s.n_targets(l), "{mode:?} k {k}");
+                assert!(!b.targets.is_empty(), "{mode:?} k {k}: empty copy kept");
+                // Loss positions are K apart.
+                assert!(b.loss_pos.windows(2).all(|w| w[1] - w[0] == k as i64));
+                // Inputs are the uncopied window's.
+                let whole = Sample {
+                    every: 1,
+                    phase: 0,
+                    ..*s
+                };
+                let w = collate_train(&split, std::slice::from_ref(&whole), l, false);
+                assert_eq!(b.inputs, w.inputs);
+            }
+            let windows = |v: &[Sample]| batch_ranges(v, l, 32, Some(256)).len();
+            if k > 1 {
+                assert!(samples.len() > base.len() * (k - 1), "{mode:?} k {k}");
+                // Same targets per batch, so about the same number of batches.
+                let (a, b) = (windows(&base), windows(&samples));
+                assert!(
+                    b.abs_diff(a) * 20 <= a,
+                    "{mode:?} k {k}: {a} vs {b} batches"
+                );
+            } else {
+                assert_eq!(samples, base);
+            }
+        }
+    }
+    // By hand: 7 targets in three copies carry 3, 2 and 2 of them.
+    let s = Sample {
+        user: 0,
+        end: 8,
+        n_loss: 20,
+        every: 3,
+        phase: 0,
+    };
+    let n: Vec<usize> = (0..3)
+        .map(|phase| Sample { phase, ..s }.n_targets(l))
+        .collect();
+    assert_eq!(n, [3, 2, 2]);
+}
+
+/// Jitter: each epoch covers every target exactly once, the cuts move between epochs, and
+/// with a full newest window they are `Window`'s.
+#[test]
+fn jitter_moves_the_cuts_but_covers_every_target_once() {
+    use rand::SeedableRng;
+    let split = ml100k_split(Some(120));
+    let l = 20;
+    let cfg = TrainConfig {
+        mode: TrainMode::Jitter,
+        ..TrainConfig::default()
+    };
+    let expected = covered(&split, TrainMode::Window, l);
+    assert_eq!(
+        samples_for(&split, &cfg, l),
+        training_samples(&split, TrainMode::Window, l)
+    );
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let a = trustrec_models::batch::epoch_samples(&split, &cfg, l, &mut rng);
+    let b = trustrec_models::batch::epoch_samples(&split, &cfg, l, &mut rng);
+    assert_ne!(a, b, "cuts must move between epochs");
+    for s in [&a, &b] {
+        assert_eq!(covered_by(&split, s, l), expected);
+    }
+    // Users that fit one window keep it whole; long ones get a newest window of 1..=l targets.
+    for s in &a {
+        let n = split.train_len[s.user as usize];
+        if n <= l as u32 + 1 {
+            assert_eq!((s.end, s.n_loss), (n, l as u32));
+        } else if s.end == n {
+            assert!((1..=l as u32).contains(&s.n_loss));
+        }
+    }
+    assert!(a.iter().any(|s| s.n_loss < l as u32));
+    let mut again = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    assert_eq!(
+        trustrec_models::batch::epoch_samples(&split, &cfg, l, &mut again),
+        a,
+        "same seed, same cuts"
+    );
 }
