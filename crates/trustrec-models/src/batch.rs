@@ -79,7 +79,7 @@ pub fn training_samples(split: &Split, mode: TrainMode, max_len: usize) -> Vec<S
 /// The training samples a run's `[train]` settings ask for, in a deterministic order (users
 /// ascending). `Jitter` gives `Window`'s cuts here; [`epoch_samples`] moves them.
 pub fn samples_for(split: &Split, cfg: &TrainConfig, max_len: usize) -> Vec<Sample> {
-    samples_cut(split, cfg, max_len, |_| max_len as u32)
+    samples_cut(split, cfg, max_len, || max_len as u32)
 }
 
 /// One epoch's samples: [`samples_for`]'s, except in `Jitter` mode, where each user's newest
@@ -90,15 +90,15 @@ pub fn epoch_samples(
     max_len: usize,
     rng: &mut impl rand::Rng,
 ) -> Vec<Sample> {
-    samples_cut(split, cfg, max_len, |_| rng.gen_range(1..=max_len as u32))
+    samples_cut(split, cfg, max_len, || rng.gen_range(1..=max_len as u32))
 }
 
-/// Samples with `first(user)` targets in the newest window of a `Jitter` user.
+/// Samples with `first()` targets in the newest window of each long `Jitter` user.
 fn samples_cut(
     split: &Split,
     cfg: &TrainConfig,
     max_len: usize,
-    mut first: impl FnMut(u32) -> u32,
+    mut first: impl FnMut() -> u32,
 ) -> Vec<Sample> {
     let (mode, stride) = (cfg.mode, cfg.stride.unwrap_or(max_len / 2));
     let l = max_len as u32;
@@ -118,7 +118,7 @@ fn samples_cut(
         match mode {
             TrainMode::Sequence => out.push(whole(user, n, l)),
             TrainMode::Jitter if n > l + 1 => {
-                let take = first(user).clamp(1, l);
+                let take = first().clamp(1, l);
                 out.push(whole(user, n, take));
                 let mut end = n - take;
                 while end >= 2 {
