@@ -69,6 +69,9 @@ pub struct RunFlags {
     pub dim: Option<usize>,
     #[arg(long)]
     pub dropout: Option<f64>,
+    /// Transformer models: draw dropout masks in bulk (faster epochs, other masks than burn's).
+    #[arg(long)]
+    pub bulk_dropout: bool,
     /// Transformer position rows counted from-end (original SASRec) or from-start (RecBole).
     #[arg(long)]
     pub positions: Option<String>,
@@ -190,6 +193,9 @@ pub fn resolve(flags: &RunFlags) -> anyhow::Result<RunConfig> {
     set!(c.model.max_len, f.max_len);
     set!(c.model.dim, f.dim);
     set!(c.model.dropout, f.dropout);
+    if f.bulk_dropout {
+        c.model.bulk_dropout = true;
+    }
     set!(c.model.item_fields, f.item_fields);
     set!(c.model.cat_weight, f.cat_weight);
     set!(c.model.sub_weight, f.sub_weight);

@@ -129,6 +129,9 @@ pub struct ModelConfig {
     pub max_len: usize,
     /// Transformer models: where position rows are counted from.
     pub positions: Positions,
+    /// Transformer models: draw dropout masks in bulk from a fast generator instead of burn's
+    /// per-element sampler (see [`crate::encode`]): same model, other masks, faster epochs.
+    pub bulk_dropout: bool,
     /// TiSASRec: largest time interval (in units of the user's smallest gap); longer ones are
     /// clipped to it.
     pub time_span: usize,
@@ -170,6 +173,7 @@ impl Default for ModelConfig {
             rnn_hidden: 128,
             max_len: 50,
             positions: Positions::default(),
+            bulk_dropout: false,
             time_span: 256,
             item_fields: Vec::new(),
             category_field: None,

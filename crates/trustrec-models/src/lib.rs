@@ -8,6 +8,7 @@ pub mod batch;
 pub mod candidates;
 pub mod checkpoint;
 pub mod config;
+pub mod encode;
 pub mod features;
 pub mod finest;
 pub mod hiersrec;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use burn::module::Module;
-use burn::nn::transformer::{TransformerEncoder, TransformerEncoderInput};
+use burn::nn::transformer::TransformerEncoder;
 use burn::nn::{Dropout, Embedding, EmbeddingConfig, LayerNorm, Linear, LinearConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
@@ -87,6 +87,8 @@ pub struct SessionEncoder {
     encoder: TransformerEncoder,
     #[module(skip)]
     from: Positions,
+    #[module(skip)]
+    bulk: bool,
 }
 
 impl SessionEncoder {
@@ -98,6 +100,7 @@ impl SessionEncoder {
             dropout,
             encoder,
             from: cfg.positions,
+            bulk: cfg.bulk_dropout,
         }
     }
 
@@ -111,13 +114,13 @@ impl SessionEncoder {
         let x = padded
             .select(0, input.items.clone().reshape([b * len]))
             .reshape([b, len, d]);
-        let x = self.dropout.forward(
+        let x = crate::encode::dropout(
+            &self.dropout,
             self.norm
                 .forward(x + positions(&self.pos_emb, input, self.from)),
+            self.bulk,
         );
-        let h = self
-            .encoder
-            .forward(TransformerEncoderInput::new(x).mask_attn(input.attn_mask.clone()));
+        let h = crate::encode::encode(&self.encoder, x, input.attn_mask.clone(), self.bulk);
         let real = input.real.clone();
         let sum = (h * real.clone()).cumsum(1);
         let count = real.cumsum(1).clamp_min(1.0);

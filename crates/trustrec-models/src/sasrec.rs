@@ -3,9 +3,7 @@
 
 use burn::module::Module;
 use burn::nn::attention::MhaInput;
-use burn::nn::transformer::{
-    TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput,
-};
+use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig};
 use burn::nn::{
     Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig,
 };
@@ -24,6 +22,8 @@ pub struct SasRec {
     n_items: usize,
     #[module(skip)]
     from: Positions,
+    #[module(skip)]
+    bulk: bool,
 }
 
 /// RecBole's `initializer_range`: N(0, 0.02) for embeddings and linear layers.
@@ -92,19 +92,23 @@ impl SasRec {
             encoder,
             n_items,
             from: cfg.positions,
+            bulk: cfg.bulk_dropout,
         }
     }
 
     fn embed(&self, input: &SeqInput) -> Tensor<3> {
         let x = self.item_emb.forward(input.items.clone());
         let pos = positions(&self.pos_emb, input, self.from);
-        self.dropout.forward(self.norm.forward(x + pos))
+        crate::encode::dropout(&self.dropout, self.norm.forward(x + pos), self.bulk)
     }
 
     /// `[batch, len, dim]` hidden state at every position.
     pub fn hidden(&self, input: &SeqInput) -> Tensor<3> {
-        self.encoder.forward(
-            TransformerEncoderInput::new(self.embed(input)).mask_attn(input.attn_mask.clone()),
+        crate::encode::encode(
+            &self.encoder,
+            self.embed(input),
+            input.attn_mask.clone(),
+            self.bulk,
         )
     }
 

@@ -428,7 +428,9 @@ impl Trainer<'_> {
         let lr = reg.map_or(cfg.lr, |r| r.cfg.lr);
         let max_len = self.model_cfg.max_len;
         let mut rng = ChaCha8Rng::seed_from_u64(epoch_seed(self.seed, epoch));
-        ad.seed(rng.r#gen());
+        let seed = rng.r#gen();
+        ad.seed(seed);
+        crate::encode::seed_masks(seed);
         let mut order = match cfg.mode {
             TrainMode::Jitter => epoch_samples(split, cfg, max_len, &mut rng),
             _ => samples.to_vec(),

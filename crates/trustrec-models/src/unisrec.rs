@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use burn::module::{Module, Param};
-use burn::nn::transformer::{TransformerEncoder, TransformerEncoderInput};
+use burn::nn::transformer::TransformerEncoder;
 use burn::nn::{Dropout, DropoutConfig, Embedding, LayerNorm, Linear, LinearConfig};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
@@ -36,6 +36,8 @@ pub struct UniSRec {
     temperature: f64,
     #[module(skip)]
     from: Positions,
+    #[module(skip)]
+    bulk: bool,
 }
 
 impl UniSRec {
@@ -66,6 +68,7 @@ impl UniSRec {
             dim: cfg.dim,
             temperature: cfg.temperature,
             from: cfg.positions,
+            bulk: cfg.bulk_dropout,
         })
     }
 
@@ -90,12 +93,13 @@ impl UniSRec {
         let rows =
             Tensor::cat(vec![pad, text], 0).select(0, input.items.clone().reshape([b * len]));
         let x = self.adapt(rows).reshape([b, len, self.dim]);
-        let x = self.dropout.forward(
+        let x = crate::encode::dropout(
+            &self.dropout,
             self.norm
                 .forward(x + positions(&self.pos_emb, input, self.from)),
+            self.bulk,
         );
-        self.encoder
-            .forward(TransformerEncoderInput::new(x).mask_attn(input.attn_mask.clone()))
+        crate::encode::encode(&self.encoder, x, input.attn_mask.clone(), self.bulk)
     }
 
     /// Unit-length state divided by the temperature, so that a dot product with
