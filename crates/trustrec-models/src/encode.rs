@@ -12,7 +12,9 @@
 use std::sync::Mutex;
 
 use burn::nn::attention::MultiHeadAttention;
-use burn::nn::transformer::{TransformerEncoder, TransformerEncoderInput, TransformerEncoderLayer};
+use burn::nn::transformer::{
+    PositionWiseFeedForward, TransformerEncoder, TransformerEncoderInput, TransformerEncoderLayer,
+};
 use burn::nn::{Dropout, Linear};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Bool, Tensor, TensorData};
@@ -53,10 +55,17 @@ fn post_norm_layer(l: &TransformerEncoderLayer, x: Tensor<3>, mask: &Tensor<3, B
     );
     let context = attention(&l.mha, x.clone(), mask);
     let x = l.norm_1.forward(x + bulk_dropout(&l.dropout, context));
-    let ff = &l.pwff;
-    let inner = ff.activation.forward(ff.linear_inner.forward(x.clone()));
-    let out = ff.linear_outer.forward(bulk_dropout(&ff.dropout, inner));
+    let out = feed_forward(&l.pwff, x.clone(), true);
     l.norm_2.forward(x + bulk_dropout(&l.dropout, out))
+}
+
+/// burn's `PositionWiseFeedForward::forward`, its inner dropout drawn in bulk when `bulk`.
+pub fn feed_forward(ff: &PositionWiseFeedForward, x: Tensor<3>, bulk: bool) -> Tensor<3> {
+    if !bulk {
+        return ff.forward(x);
+    }
+    let inner = ff.activation.forward(ff.linear_inner.forward(x));
+    ff.linear_outer.forward(bulk_dropout(&ff.dropout, inner))
 }
 
 /// burn's `MultiHeadAttention::forward` for self-attention with an attention mask.

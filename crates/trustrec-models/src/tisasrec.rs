@@ -47,6 +47,8 @@ pub struct TiSasRec {
     n_items: usize,
     #[module(skip)]
     from: Positions,
+    #[module(skip)]
+    bulk: bool,
 }
 
 /// What every block reads besides its input: key/value position rows `[1 or batch, len, d]`, key/value
@@ -101,6 +103,7 @@ impl TiSasRec {
             time_span: cfg.time_span,
             n_items,
             from: cfg.positions,
+            bulk: cfg.bulk_dropout,
         }
     }
 
@@ -117,27 +120,24 @@ impl TiSasRec {
             .clone()
             .expect("TiSASRec needs interval matrices: build the input with SeqInput::with_times")
             .reshape([b, len * len]);
-        let times = |emb: &Embedding| {
-            self.dropout
-                .forward(emb.forward(iv.clone()))
-                .reshape([b, len, len, d])
-        };
+        let times = |emb: &Embedding| self.drop(emb.forward(iv.clone())).reshape([b, len, len, d]);
         let x = self
             .item_emb
             .forward(input.items.clone())
             .mul_scalar((d as f64).sqrt());
         let rel = Relations {
-            pos_k: self
-                .dropout
-                .forward(positions(&self.pos_k, input, self.from)),
-            pos_v: self
-                .dropout
-                .forward(positions(&self.pos_v, input, self.from)),
+            pos_k: self.drop(positions(&self.pos_k, input, self.from)),
+            pos_v: self.drop(positions(&self.pos_v, input, self.from)),
             time_k: times(&self.time_k),
             time_v: times(&self.time_v),
             real: input.real.clone(),
         };
-        (self.dropout.forward(x) * rel.real.clone(), rel)
+        (self.drop(x) * rel.real.clone(), rel)
+    }
+
+    /// The model's dropout, its mask drawn in bulk with `bulk_dropout` (see [`crate::encode`]).
+    fn drop<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        crate::encode::dropout(&self.dropout, x, self.bulk)
     }
 
     /// `[batch, len, dim]` hidden state at every position.
@@ -202,7 +202,7 @@ impl TiSasRec {
         let q = q.swap_dims(1, 2);
         let scores = (q.matmul(k.transpose()) + time_scores).div_scalar((dh as f64).sqrt());
         let scores = scores.mask_fill(mask.unsqueeze_dim::<4>(1), -1e9);
-        let w = self.dropout.forward(softmax(scores, 3));
+        let w = self.drop(softmax(scores, 3));
         let time_ctx = w
             .clone()
             .swap_dims(1, 2)
@@ -211,7 +211,8 @@ impl TiSasRec {
             .reshape([b, lq, h, dh]);
         let ctx = w.matmul(v).swap_dims(1, 2) + time_ctx;
         let y = blk.ff_norm.forward(q_in + ctx.reshape([b, lq, d]));
-        let y = y.clone() + self.dropout.forward(blk.pwff.forward(y));
+        let ff = crate::encode::feed_forward(&blk.pwff, y.clone(), self.bulk);
+        let y = y + self.drop(ff);
         // Padded positions stay zero, as in the official code.
         y * rel.real.clone().slice([0..b, rows, 0..1])
     }

@@ -66,24 +66,27 @@ fn bulk_masks_keep_the_requested_share() {
     assert_eq!(values(bulk_dropout(&drop, x.clone())), values(x));
 }
 
-/// Training SASRec with bulk masks: the loss goes down, the same seed repeats every number,
-/// and the masks are not burn's (the run differs from the default path).
+/// Training with bulk masks (SASRec's encoder pass, TiSASRec's own blocks): the loss goes down,
+/// the same seed repeats every number, and the masks are not burn's (the run differs from the
+/// default path).
 #[test]
 fn training_with_bulk_masks_is_deterministic_and_learns() {
     let split = ml100k_split(Some(100));
-    let mut m = small_model(ModelKind::SasRec);
-    m.bulk_dropout = true;
-    let t = small_train(3);
-    let losses = |m: &ModelConfig| -> Vec<f64> {
-        let out = common::trainer(m, &t, 4).fit(&split).expect("fit");
-        out.epochs
-            .iter()
-            .map(|e| e["loss"].as_f64().unwrap())
-            .collect()
-    };
-    let (a, b) = (losses(&m), losses(&m));
-    assert_eq!(a, b, "same seed, other numbers");
-    assert!(a[2] < a[0] - 0.05, "loss did not decrease: {a:?}");
-    m.bulk_dropout = false;
-    assert_ne!(losses(&m), a, "bulk masks equal burn's");
+    for kind in [ModelKind::SasRec, ModelKind::TiSasRec] {
+        let mut m = small_model(kind);
+        m.bulk_dropout = true;
+        let t = small_train(3);
+        let losses = |m: &ModelConfig| -> Vec<f64> {
+            let out = common::trainer(m, &t, 4).fit(&split).expect("fit");
+            out.epochs
+                .iter()
+                .map(|e| e["loss"].as_f64().unwrap())
+                .collect()
+        };
+        let (a, b) = (losses(&m), losses(&m));
+        assert_eq!(a, b, "{kind}: same seed, other numbers");
+        assert!(a[2] < a[0] - 0.05, "{kind}: loss did not decrease: {a:?}");
+        m.bulk_dropout = false;
+        assert_ne!(losses(&m), a, "{kind}: bulk masks equal burn's");
+    }
 }
