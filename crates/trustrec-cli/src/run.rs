@@ -193,9 +193,7 @@ pub fn resolve(flags: &RunFlags) -> anyhow::Result<RunConfig> {
     set!(c.model.max_len, f.max_len);
     set!(c.model.dim, f.dim);
     set!(c.model.dropout, f.dropout);
-    if f.bulk_dropout {
-        c.model.bulk_dropout = true;
-    }
+    c.model.bulk_dropout |= f.bulk_dropout;
     set!(c.model.item_fields, f.item_fields);
     set!(c.model.cat_weight, f.cat_weight);
     set!(c.model.sub_weight, f.sub_weight);
