@@ -50,6 +50,10 @@ fn train_evaluate_recommend_end_to_end() {
     assert_eq!(r["model"], "sasrec");
     assert_eq!(r["config"]["model"]["dim"], 32, "config file applied");
     assert_eq!(r["config"]["train"]["epochs"], 3, "flag overrides config");
+    assert_eq!(
+        r["config"]["model"]["bulk_dropout"], true,
+        "bulk masks are the default"
+    );
     assert_eq!(r["n_users"], 943);
     assert_eq!(r["n_items"], 1682);
     assert_eq!(r["data_hash"].as_str().unwrap().len(), 64);
@@ -119,7 +123,14 @@ fn tisasrec_trains_evaluates_and_recommends() {
     std::fs::write(&cfg, "[model]\nname = \"tisasrec\"\ndim = 16\ninner = 32\nmax_len = 20\ntime_span = 32\n[train]\nbatch_size = 256\n").unwrap();
     run_ok(
         bin()
-            .args(["train", "--quiet", "--epochs", "1", "--config"])
+            .args([
+                "train",
+                "--quiet",
+                "--epochs",
+                "1",
+                "--burn-dropout",
+                "--config",
+            ])
             .arg(&cfg)
             .arg("--data")
             .arg(ml100k())
@@ -129,6 +140,10 @@ fn tisasrec_trains_evaluates_and_recommends() {
     let r: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
     assert_eq!(r["model"], "tisasrec");
+    assert_eq!(
+        r["config"]["model"]["bulk_dropout"], false,
+        "--burn-dropout"
+    );
     assert_eq!(r["config"]["model"]["time_span"], 32);
     let ev: serde_json::Value =
         serde_json::from_str(&run_ok(bin().args(["evaluate", "--run"]).arg(&out))).unwrap();

@@ -129,8 +129,9 @@ pub struct ModelConfig {
     pub max_len: usize,
     /// Transformer models: where position rows are counted from.
     pub positions: Positions,
-    /// Transformer models: draw dropout masks in bulk from a fast generator instead of burn's
-    /// per-element sampler (see [`crate::encode`]): same model, other masks, faster epochs.
+    /// Draw dropout masks in bulk from a fast generator (the default) instead of burn's
+    /// per-element sampler (`false`; runs made before 2026-11-30 evening used it): same model,
+    /// other masks, faster epochs (see [`crate::encode`]).
     pub bulk_dropout: bool,
     /// TiSASRec: largest time interval (in units of the user's smallest gap); longer ones are
     /// clipped to it.
@@ -173,7 +174,7 @@ impl Default for ModelConfig {
             rnn_hidden: 128,
             max_len: 50,
             positions: Positions::default(),
-            bulk_dropout: false,
+            bulk_dropout: true,
             time_span: 256,
             item_fields: Vec::new(),
             category_field: None,

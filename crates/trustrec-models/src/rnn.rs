@@ -13,9 +13,11 @@ use crate::config::ModelConfig;
 use crate::input::SeqInput;
 
 /// Padded positions get zero embeddings and the RNNs have no bias, so a left-padded prefix leaves
-/// the state exactly zero: padding cannot leak into the hidden state.
-fn embed(emb: &Embedding, drop: &Dropout, input: &SeqInput) -> Tensor<3> {
-    drop.forward(emb.forward(input.items.clone()) * input.real.clone())
+/// the state exactly zero: padding cannot leak into the hidden state. With `bulk` the dropout
+/// mask is drawn in bulk (see [`crate::encode`]).
+fn embed(emb: &Embedding, drop: &Dropout, input: &SeqInput, bulk: bool) -> Tensor<3> {
+    let x = emb.forward(input.items.clone()) * input.real.clone();
+    crate::encode::dropout(drop, x, bulk)
 }
 
 fn table(emb: &Embedding) -> Tensor<2> {
@@ -38,6 +40,8 @@ pub struct Gru4Rec {
     emb_dropout: Dropout,
     pub(crate) gru: Gru,
     pub(crate) dense: Linear,
+    #[module(skip)]
+    bulk: bool,
 }
 
 impl Gru4Rec {
@@ -49,11 +53,12 @@ impl Gru4Rec {
                 .with_initializer(Initializer::XavierUniform { gain: 1.0 })
                 .init(device),
             dense: LinearConfig::new(cfg.rnn_hidden, cfg.dim).init(device),
+            bulk: cfg.bulk_dropout,
         }
     }
 
     pub fn hidden(&self, input: &SeqInput) -> Tensor<3> {
-        let x = embed(&self.item_emb, &self.emb_dropout, input);
+        let x = embed(&self.item_emb, &self.emb_dropout, input, self.bulk);
         self.dense.forward(self.gru.forward(x, None))
     }
 
@@ -68,6 +73,8 @@ pub struct LstmRec {
     emb_dropout: Dropout,
     lstm: Lstm,
     dense: Linear,
+    #[module(skip)]
+    bulk: bool,
 }
 
 impl LstmRec {
@@ -79,11 +86,12 @@ impl LstmRec {
                 .with_initializer(Initializer::XavierUniform { gain: 1.0 })
                 .init(device),
             dense: LinearConfig::new(cfg.rnn_hidden, cfg.dim).init(device),
+            bulk: cfg.bulk_dropout,
         }
     }
 
     pub fn hidden(&self, input: &SeqInput) -> Tensor<3> {
-        let x = embed(&self.item_emb, &self.emb_dropout, input);
+        let x = embed(&self.item_emb, &self.emb_dropout, input, self.bulk);
         let (out, _) = self.lstm.forward(x, None);
         self.dense.forward(out)
     }

@@ -75,7 +75,7 @@ impl UniSRec {
     /// Adapted (unnormalised) vectors of text vectors `x` (`[n, text_dim]` -> `[n, dim]`).
     fn adapt(&self, x: Tensor<2>) -> Tensor<2> {
         let n = x.dims()[0];
-        let x = self.adapter_dropout.forward(x);
+        let x = crate::encode::dropout(&self.adapter_dropout, x, self.bulk);
         let e = self
             .experts
             .forward(x.clone())

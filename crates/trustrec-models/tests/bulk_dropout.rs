@@ -66,13 +66,19 @@ fn bulk_masks_keep_the_requested_share() {
     assert_eq!(values(bulk_dropout(&drop, x.clone())), values(x));
 }
 
-/// Training with bulk masks (SASRec's encoder pass, TiSASRec's own blocks): the loss goes down,
+/// Training with bulk masks (SASRec's encoder pass, TiSASRec's own blocks, the RNNs' input
+/// dropout): the loss goes down,
 /// the same seed repeats every number, and the masks are not burn's (the run differs from the
 /// default path).
 #[test]
 fn training_with_bulk_masks_is_deterministic_and_learns() {
     let split = ml100k_split(Some(100));
-    for kind in [ModelKind::SasRec, ModelKind::TiSasRec] {
+    for kind in [
+        ModelKind::SasRec,
+        ModelKind::TiSasRec,
+        ModelKind::Gru4Rec,
+        ModelKind::Lstm,
+    ] {
         let mut m = small_model(kind);
         m.bulk_dropout = true;
         let t = small_train(3);
