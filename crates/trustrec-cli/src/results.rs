@@ -166,9 +166,12 @@ pub fn write_results(dir: &Path, r: &Results) -> anyhow::Result<()> {
 /// A small human table of the headline numbers.
 pub fn print_table(r: &Results) {
     let keys = ["ndcg@10", "recall@10", "mrr@10", "hit@20", "ndcg@20"];
+    let best = r
+        .best_epoch
+        .map_or_else(|| "none".to_string(), |b| b.to_string());
     println!(
-        "\n{} on {} ({} split, seed {}), best epoch {:?}",
-        r.model, r.dataset, r.split, r.seed, r.best_epoch
+        "\n{} on {} ({} split, seed {}), best epoch {best} (from 0)",
+        r.model, r.dataset, r.split, r.seed
     );
     println!("| split | {} |", keys.join(" | "));
     println!("|---|{}", "---|".repeat(keys.len()));
