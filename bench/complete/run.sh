@@ -45,3 +45,11 @@ case $GROUP in ablation|all)
     ablate $t values-mean --values mean
   done ;;
 esac
+# Seven more seeds of the MLP comparison (none / DAIN / random), one thread, every tensor.
+case $GROUP in seeds4-10|all)
+  for t in il2 covid19 wikipedia-day ml100k-month birmingham kinetic-10pct; do
+    # shellcheck disable=SC2086
+    "$BIN" --threads 1 complete ${ARGS[$t]} --model mlp --augment none,dain,random --seeds 4,5,6,7,8,9,10 \
+      --max-epochs 150 --patience 10 --out "$OUT/seeds4-10/$t"
+  done ;;
+esac
