@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Markdown table of every audit in bench/results/audit/*/results.json (for the README)."""
+"""Markdown table of every audit in bench/results/audit/*/results.json (for docs/stability.md)."""
 import glob
 import json
 import os

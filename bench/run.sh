@@ -16,7 +16,7 @@ dataset=${2:-ml-100k}
 cap=${3:-200}
 source bench/datasets.sh
 # RecBole's batch of 256 counts targets (one per prefix sample); trustrec's samples are windows of
-# up to 50 targets, so trustrec takes --batch-targets 256: the same targets per step (README,
+# up to 50 targets, so trustrec takes --batch-targets 256: the same targets per step (docs/benchmarks.md,
 # "seed by seed" and the GRU4Rec section).
 case "$model" in
   sasrec) rb_model=SASRec ;;

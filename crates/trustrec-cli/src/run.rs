@@ -250,7 +250,7 @@ pub fn quickstart(a: QuickstartArgs) -> anyhow::Result<()> {
     flags.epochs = flags.epochs.or(Some(20));
     // The benchmark's setting, RecBole's batch of 256 targets per step: test NDCG@10 0.0573 vs
     // 0.0553 with the default 32 windows over eight ml-100k seeds (inside the seed noise), 0.0428
-    // vs 0.0411 on beauty (README, "seed by seed").
+    // vs 0.0411 on beauty (docs/benchmarks.md, "seed by seed").
     if flags.config.is_none() && flags.batch_size.is_none() {
         flags.batch_targets = flags.batch_targets.or(Some(256));
     }

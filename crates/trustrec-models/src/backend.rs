@@ -22,7 +22,7 @@ pub enum BackendKind {
     Cuda,
 }
 
-/// The backend used when none is requested. Chosen by `trustrec bench backends` (see README).
+/// The backend used when none is requested. Chosen by `trustrec bench backends` (docs/design.md).
 pub const DEFAULT_BACKEND: BackendKind = BackendKind::Flex;
 
 impl Default for BackendKind {
