@@ -39,7 +39,8 @@ pub struct FinestConfig {
 impl FinestConfig {
     /// lr 1e-3 for the attention models, 1e-4 for the LSTM/GRU (the paper's code); lambda 0.1
     /// for TiSASRec (the paper's), 1.0 otherwise: the paper gives none for SASRec, and at its
-    /// 0.1% budget 1.0 made SASRec more stable than 0.1 in all six audits (docs/stability.md, FINEST).
+    /// 0.1% budget 1.0 made SASRec more stable than 0.1 in all six audits (docs/stability.md,
+    /// FINEST).
     pub fn for_kind(kind: ModelKind, epochs: usize) -> Self {
         let attention = matches!(kind, ModelKind::SasRec | ModelKind::TiSasRec);
         Self {
