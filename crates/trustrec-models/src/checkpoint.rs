@@ -2,7 +2,7 @@
 //! written to a temporary file and renamed, so a crash never leaves a half-written checkpoint.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use burn::module::Module;
@@ -23,29 +23,36 @@ pub struct TrainerState {
     pub history: Vec<serde_json::Value>,
 }
 
-/// Runs `write` against a sibling temp path, then renames it over `path`.
+/// Runs `write` against a fresh temp file beside `path`, then renames it over `path`. The temp
+/// file is removed if `write` or the rename fails, so a failed run leaves neither a half-written
+/// output nor a stray temp file.
 pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&Path) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let tmp = tmp_path(path);
-    write(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
-    fs::rename(&tmp, path)
-        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut prefix = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    prefix.push(".tmp");
+    let tmp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temp file in {}", dir.display()))?;
+    write(tmp.path()).with_context(|| format!("writing {}", tmp.path().display()))?;
+    let shown = tmp.path().display().to_string();
+    tmp.persist(path)
+        .map_err(|e| anyhow::anyhow!("renaming {shown} to {}: {}", path.display(), e.error))?;
+    Ok(())
 }
 
 /// Writes bytes atomically.
 pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     write_atomic(path, |tmp| Ok(fs::write(tmp, bytes)?))
-}
-
-fn tmp_path(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(format!(".tmp{}", std::process::id()));
-    path.with_file_name(name)
 }
 
 /// Saves a model's parameters atomically.
@@ -97,4 +104,51 @@ pub fn load_checkpoint(
         .load(dir.join("optim.bpk"))
         .map_err(|e| anyhow::anyhow!("cannot load optimizer state in {}: {e:?}", dir.display()))?;
     Ok(Some((model, optim, state)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn atomic_write_replaces_the_file_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("results.json");
+        write_bytes_atomic(&p, b"first").unwrap();
+        write_bytes_atomic(&p, b"second").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"second");
+        assert_eq!(names(dir.path()), vec!["results.json"]);
+    }
+
+    #[test]
+    fn failed_atomic_write_keeps_the_old_file_and_removes_its_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("report.md");
+        write_bytes_atomic(&p, b"old").unwrap();
+        let err = write_atomic(&p, |tmp| {
+            fs::write(tmp, b"half")?;
+            anyhow::bail!("disk full")
+        })
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("disk full"), "{err:#}");
+        assert_eq!(fs::read(&p).unwrap(), b"old");
+        assert_eq!(names(dir.path()), vec!["report.md"]);
+    }
+
+    #[test]
+    fn atomic_write_into_a_missing_folder_names_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("absent").join("x.json");
+        let err = write_bytes_atomic(&p, b"x").unwrap_err();
+        assert!(format!("{err:#}").contains("absent"), "{err:#}");
+    }
 }
