@@ -39,8 +39,13 @@ pub fn write_atomic(
         .map(|n| n.to_os_string())
         .unwrap_or_default();
     prefix.push(".tmp");
-    let tmp = tempfile::Builder::new()
-        .prefix(&prefix)
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix);
+    // tempfile makes owner-only files; outputs get the mode `fs::write` would give them (0o666
+    // less the umask), so results stay readable by whoever could read them before.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let tmp = builder
         .tempfile_in(dir)
         .with_context(|| format!("creating a temp file in {}", dir.display()))?;
     write(tmp.path()).with_context(|| format!("writing {}", tmp.path().display()))?;
@@ -127,6 +132,19 @@ mod tests {
         write_bytes_atomic(&p, b"second").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"second");
         assert_eq!(names(dir.path()), vec!["results.json"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_write_gives_the_mode_a_plain_write_gives() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain.json");
+        fs::write(&plain, b"x").unwrap();
+        let atomic = dir.path().join("atomic.json");
+        write_bytes_atomic(&atomic, b"x").unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&atomic), mode(&plain));
     }
 
     #[test]
