@@ -49,9 +49,10 @@ pub fn write_atomic(
         .tempfile_in(dir)
         .with_context(|| format!("creating a temp file in {}", dir.display()))?;
     write(tmp.path()).with_context(|| format!("writing {}", tmp.path().display()))?;
-    let shown = tmp.path().display().to_string();
-    tmp.persist(path)
-        .map_err(|e| anyhow::anyhow!("renaming {shown} to {}: {}", path.display(), e.error))?;
+    tmp.persist(path).map_err(|e| {
+        let from = e.file.path().display();
+        anyhow::anyhow!("renaming {from} to {}: {}", path.display(), e.error)
+    })?;
     Ok(())
 }
 
@@ -160,6 +161,18 @@ mod tests {
         assert!(format!("{err:#}").contains("disk full"), "{err:#}");
         assert_eq!(fs::read(&p).unwrap(), b"old");
         assert_eq!(names(dir.path()), vec!["report.md"]);
+    }
+
+    #[test]
+    fn failed_rename_names_the_target_and_removes_the_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("taken");
+        fs::create_dir(&p).unwrap();
+        fs::write(p.join("inside"), b"x").unwrap();
+        let err = write_bytes_atomic(&p, b"x").unwrap_err();
+        assert!(format!("{err:#}").contains("renaming"), "{err:#}");
+        assert!(format!("{err:#}").contains("taken"), "{err:#}");
+        assert_eq!(names(dir.path()), vec!["taken"]);
     }
 
     #[test]
