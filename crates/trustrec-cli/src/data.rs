@@ -72,6 +72,12 @@ impl Prepared {
             model.category_rule,
         )
         .with_context(|| format!("model {}", model.name))?;
+        let feats = if model.popularity_field {
+            // Training counts only: validation and test targets must not leak into features.
+            feats.with_popularity(&self.split.train_item_counts())
+        } else {
+            feats
+        };
         Ok(Some(Arc::new(feats)))
     }
 

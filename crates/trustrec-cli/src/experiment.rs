@@ -11,7 +11,7 @@ use plotters::prelude::*;
 use serde_json::{Value, json};
 use trustrec_eval::{MeanStd, TieRule};
 use trustrec_models::checkpoint::write_bytes_atomic;
-use trustrec_models::{ModelConfig, ModelKind};
+use trustrec_models::{ModelConfig, ModelKind, SessionPool};
 
 use crate::config::{DataConfig, RunConfig};
 use crate::run::{evaluate_run, train_run};
@@ -53,6 +53,12 @@ pub struct SessionModelsArgs {
     /// evaluated under another rule are re-evaluated, not retrained.
     #[arg(long, default_value = "optimistic")]
     pub tie: TieRule,
+    /// M2TRec / HierSRec session vector: mean (the paper's) or last.
+    #[arg(long)]
+    pub session_pool: Option<SessionPool>,
+    /// M2TRec / HierSRec: add each item's bucketed training count as an attribute field.
+    #[arg(long)]
+    pub popularity_field: bool,
     /// Folder holding the shared datasets.
     #[arg(long, default_value = "../shared/datasets")]
     pub shared: PathBuf,
@@ -161,10 +167,29 @@ fn run_one(
     a: &SessionModelsArgs,
     dir: &Path,
 ) -> anyhow::Result<Value> {
+    let mut cfg = RunConfig {
+        seed,
+        data: data.clone(),
+        model: ModelConfig::for_kind(kind),
+        ..RunConfig::default()
+    };
+    cfg.train.epochs = a.epochs;
+    cfg.train.patience = a.patience;
+    cfg.train.batch_size = a.batch_size;
+    cfg.train.tie = a.tie;
+    if kind.needs_features() {
+        if let Some(p) = a.session_pool {
+            cfg.model.session_pool = p;
+        }
+        cfg.model.popularity_field = a.popularity_field;
+    }
+    cfg.model.validate()?;
+    cfg.train.validate()?;
     let done = dir.join("results.json");
     if done.exists() {
         let text = std::fs::read_to_string(&done)?;
         let mut r: Value = serde_json::from_str(&text)?;
+        ensure_same_model(&r, &cfg, &done)?;
         if r.pointer("/config/train/tie").and_then(Value::as_str) != Some(a.tie.as_str()) {
             eprintln!(
                 "== {}: re-evaluating under tie rule {}",
@@ -180,21 +205,23 @@ fn run_one(
         }
         return Ok(r);
     }
-    let mut cfg = RunConfig {
-        seed,
-        data: data.clone(),
-        model: ModelConfig::for_kind(kind),
-        ..RunConfig::default()
-    };
-    cfg.train.epochs = a.epochs;
-    cfg.train.patience = a.patience;
-    cfg.train.batch_size = a.batch_size;
-    cfg.train.tie = a.tie;
-    cfg.model.validate()?;
-    cfg.train.validate()?;
     eprintln!("== {} / {kind} / seed {seed}", data.path.display());
     let r = train_run(&cfg, dir, false, true)?;
     Ok(serde_json::to_value(&r)?)
+}
+
+/// A finished run is reused only if it was trained with the model, data and seed asked for now:
+/// a folder left by a run with other options must not slip into the table.
+fn ensure_same_model(r: &Value, want: &RunConfig, file: &Path) -> anyhow::Result<()> {
+    let got: RunConfig = serde_json::from_value(r["config"].clone())
+        .map_err(|e| anyhow::anyhow!("{}: field config: {e}", file.display()))?;
+    anyhow::ensure!(
+        got.model == want.model && got.data == want.data && got.seed == want.seed,
+        "{} was trained with another configuration than this command asks for (model, data \
+         or seed differ); use another --out or remove that run",
+        file.display()
+    );
+    Ok(())
 }
 
 /// Mean ± std over seeds of every column, overall and on rare / cold targets.

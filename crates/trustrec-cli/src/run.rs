@@ -107,6 +107,12 @@ pub struct RunFlags {
     /// Primary category of a multi-valued field: first|commonest|rarest
     #[arg(long)]
     pub category_rule: Option<String>,
+    /// M2TRec / HierSRec session vector: mean (over real positions, the paper's) or last.
+    #[arg(long)]
+    pub session_pool: Option<String>,
+    /// M2TRec / HierSRec: add each item's bucketed training count as an attribute field.
+    #[arg(long)]
+    pub popularity_field: bool,
     /// Weight of the next-category loss (M2TRec l1, HierSRec lambda).
     #[arg(long)]
     pub cat_weight: Option<f64>,
@@ -215,6 +221,9 @@ pub fn resolve(flags: &RunFlags) -> anyhow::Result<RunConfig> {
     if let Some(v) = &f.category_rule {
         c.model.category_rule = v.parse()?;
     }
+    if let Some(v) = &f.session_pool {
+        c.model.session_pool = v.parse()?;
+    }
     if let Some(cols) = &f.columns {
         c.data.columns = Some([cols[0].clone(), cols[1].clone(), cols[2].clone()]);
     }
@@ -231,6 +240,7 @@ pub fn resolve(flags: &RunFlags) -> anyhow::Result<RunConfig> {
         c.train.backend = v.parse()?;
     }
     c.train.mask_seen |= f.mask_seen;
+    c.model.popularity_field |= f.popularity_field;
     c.model.validate()?;
     c.train.validate()?;
     Ok(c)

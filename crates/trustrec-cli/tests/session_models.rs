@@ -209,4 +209,12 @@ fn session_models_experiment_writes_table_plot_and_reuses_runs() {
     assert!(p < o, "pessimistic {p} vs optimistic {o}");
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("test ties ranked pessimistic"), "{md}");
+    // A finished run trained with other model options is not passed off as this one.
+    let mut c = bin();
+    args(&mut c);
+    let (ok, text) = run(c.args(["--session-pool", "last"]));
+    assert!(
+        !ok && text.contains("trained with another configuration"),
+        "{text}"
+    );
 }

@@ -75,6 +75,31 @@ impl FromStr for Positions {
     }
 }
 
+/// How the metadata models (M2TRec, HierSRec) turn a session's Transformer outputs into one
+/// session vector.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionPool {
+    /// The mean over the real positions so far (the M2TRec paper's rule).
+    #[default]
+    Mean,
+    /// (choice) The output at the newest position, as SASRec reads it: under causal attention
+    /// it already encodes the whole prefix, and it weighs the newest items as attention learns
+    /// to, where the mean weighs every position alike.
+    Last,
+}
+
+impl FromStr for SessionPool {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        match s {
+            "mean" => Ok(Self::Mean),
+            "last" => Ok(Self::Last),
+            o => anyhow::bail!("unknown session pool '{o}' (expected mean or last)"),
+        }
+    }
+}
+
 impl FromStr for ModelKind {
     type Err = anyhow::Error;
     fn from_str(s: &str) -> anyhow::Result<Self> {
@@ -143,6 +168,11 @@ pub struct ModelConfig {
     pub category_field: Option<String>,
     /// How one primary category is picked from a multi-valued category field.
     pub category_rule: CategoryRule,
+    /// M2TRec / HierSRec: how the session vector is read from the Transformer outputs.
+    pub session_pool: SessionPool,
+    /// M2TRec / HierSRec: (choice) add each item's bucketed training count as one more
+    /// attribute field ([`crate::ItemFeatures::with_popularity`]).
+    pub popularity_field: bool,
     /// Weight of the next-category loss (M2TRec l1, HierSRec lambda).
     pub cat_weight: f64,
     /// M2TRec: weight of the next-sub-category (multi-label) loss (l2).
@@ -179,6 +209,8 @@ impl Default for ModelConfig {
             item_fields: Vec::new(),
             category_field: None,
             category_rule: CategoryRule::default(),
+            session_pool: SessionPool::default(),
+            popularity_field: false,
             cat_weight: 1.0,
             sub_weight: 1.0,
             candidate_share: 0.04,

@@ -48,6 +48,9 @@ impl fmt::Display for CategoryRule {
     }
 }
 
+/// Name of the field [`ItemFeatures::with_popularity`] adds.
+pub const POPULARITY_FIELD: &str = "popularity";
+
 /// One attribute field as padded index rows: item `i` reads `idx[i*width..(i+1)*width]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FieldIndex {
@@ -184,6 +187,27 @@ impl ItemFeatures {
             n_sub: cat.values.len().max(1),
             text: None,
         })
+    }
+
+    /// (choice) Adds a `popularity` field: each item's training count in buckets (0-4 exactly,
+    /// then one per power of two: 5-7, 8-15, ...). Items that share all their metadata otherwise
+    /// share one vector and tie exactly; with this field they part by how often they were
+    /// bought. The table has one row per bucket, so the parameter count still does not grow
+    /// with the catalogue, and a cold item (count 0) is scored like any other.
+    pub fn with_popularity(mut self, counts: &[u32]) -> Self {
+        let bucket = |c: u32| if c <= 4 { c } else { 3 + c.ilog2() };
+        let idx: Vec<i64> = (0..self.n_items)
+            .map(|i| bucket(counts.get(i).copied().unwrap_or(0)) as i64 + 1)
+            .collect();
+        let n_values = idx.iter().copied().max().unwrap_or(1) as usize + 1;
+        self.fields.push(FieldIndex {
+            name: POPULARITY_FIELD.into(),
+            n_values,
+            width: 1,
+            weight: vec![1.0; self.n_items],
+            idx,
+        });
+        self
     }
 
     /// Sub-category value ids of `item`.

@@ -31,8 +31,8 @@ pub use backend::{BackendKind, DEFAULT_BACKEND, device};
 pub use batch::TrainMode;
 /// The compute device handle (re-exported so callers need not depend on burn).
 pub use burn::tensor::Device;
-pub use config::{LossKind, ModelConfig, ModelKind, Positions, TrainConfig};
-pub use features::{CategoryRule, ItemFeatures, TextVectors};
+pub use config::{LossKind, ModelConfig, ModelKind, Positions, SessionPool, TrainConfig};
+pub use features::{CategoryRule, ItemFeatures, POPULARITY_FIELD, TextVectors};
 pub use finest::FinestConfig;
 pub use model::Recommender;
 pub use train::{

@@ -8,7 +8,7 @@ use burn::nn::transformer::TransformerEncoder;
 use burn::nn::{Dropout, Embedding, EmbeddingConfig, LayerNorm, Linear, LinearConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
-use crate::config::{ModelConfig, Positions};
+use crate::config::{ModelConfig, Positions, SessionPool};
 use crate::features::ItemFeatures;
 use crate::input::SeqInput;
 use crate::sasrec::{attention_parts, positions};
@@ -73,7 +73,8 @@ impl MetaEncoder {
     }
 }
 
-/// Transformer over a session's item vectors, pooled by the mean over real positions.
+/// Transformer over a session's item vectors, pooled by the mean over real positions (or, as an
+/// option, read at the newest position: [`SessionPool`]).
 ///
 /// (choice) Attention is causal, so the state at position t is exactly the encoding of the
 /// prefix ending at t: one forward pass trains every prefix of a sequence at once (the
@@ -89,6 +90,8 @@ pub struct SessionEncoder {
     from: Positions,
     #[module(skip)]
     bulk: bool,
+    #[module(skip)]
+    pool: SessionPool,
 }
 
 impl SessionEncoder {
@@ -101,11 +104,13 @@ impl SessionEncoder {
             encoder,
             from: cfg.positions,
             bulk: cfg.bulk_dropout,
+            pool: cfg.session_pool,
         }
     }
 
     /// `[batch, len, dim]` session vector of every prefix: the mean of the encoder outputs over
-    /// the real positions up to and including each position (zero before the first real item).
+    /// the real positions up to and including each position (zero before the first real item),
+    /// or with [`SessionPool::Last`] the output at that position.
     pub fn forward(&self, table: Tensor<2>, input: &SeqInput) -> Tensor<3> {
         let [b, len] = input.dims();
         let [_, d] = table.dims();
@@ -121,6 +126,9 @@ impl SessionEncoder {
             self.bulk,
         );
         let h = crate::encode::encode(&self.encoder, x, input.attn_mask.clone(), self.bulk);
+        if self.pool == SessionPool::Last {
+            return h;
+        }
         let real = input.real.clone();
         let sum = (h * real.clone()).cumsum(1);
         let count = real.cumsum(1).clamp_min(1.0);

@@ -17,8 +17,8 @@ use trustrec_models::input::SeqInput;
 use trustrec_models::loss::{cross_entropy, loss_states};
 use trustrec_models::score::{EvalOptions, embed_cases, evaluate_cases};
 use trustrec_models::{
-    CategoryRule, CheckpointOptions, Device, ItemFeatures, ModelConfig, ModelKind, TrainMode,
-    Trainer, init_model,
+    CategoryRule, CheckpointOptions, Device, ItemFeatures, ModelConfig, ModelKind,
+    POPULARITY_FIELD, SessionPool, TrainMode, Trainer, init_model,
 };
 
 const META: [ModelKind; 2] = [ModelKind::M2TRec, ModelKind::HierSRec];
@@ -134,6 +134,58 @@ fn every_parameter_gets_a_gradient_from_item_and_auxiliary_losses() {
     }
 }
 
+/// The mean-pooled session vector at each position is the average of the last-position
+/// vectors over the real positions so far (same weights: the pool is not a parameter), and the
+/// two rules differ once a session has two items.
+#[test]
+fn session_pools_last_and_mean_agree_by_hand() {
+    let (split, feats) = ml100k(40);
+    let device = Device::flex();
+    for kind in META {
+        let mean_cfg = small_model(kind);
+        let last_cfg = ModelConfig {
+            session_pool: SessionPool::Last,
+            ..mean_cfg.clone()
+        };
+        let samples = training_samples(&split, TrainMode::Window, mean_cfg.max_len);
+        let tb: TrainBatch = collate_train(&split, &samples[..8], mean_cfg.max_len, false);
+        let input = SeqInput::new(&tb.inputs, tb.batch, tb.max_len, &device);
+        let state = |cfg: &ModelConfig| {
+            let m = init_model(cfg, feats.n_items, Some(&feats), 3, &device).unwrap();
+            m.hidden(&input).into_data().try_to_vec::<f32>().unwrap()
+        };
+        let (mean, last) = (state(&mean_cfg), state(&last_cfg));
+        let d = mean_cfg.dim;
+        let (mut checked, mut max_gap) = (0, 0f32);
+        for b in 0..tb.batch {
+            let mut sum = vec![0f32; d];
+            let mut n = 0f32;
+            for t in 0..tb.max_len {
+                let at = (b * tb.max_len + t) * d;
+                if tb.inputs[b * tb.max_len + t] == 0 {
+                    continue;
+                }
+                n += 1.0;
+                for k in 0..d {
+                    sum[k] += last[at + k];
+                    let want = sum[k] / n;
+                    assert!(
+                        (mean[at + k] - want).abs() < 1e-4,
+                        "{kind}: sequence {b}, position {t}: mean {} vs {want}",
+                        mean[at + k]
+                    );
+                    if n >= 2.0 {
+                        max_gap = max_gap.max((mean[at + k] - last[at + k]).abs());
+                    }
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 8, "{kind}: only {checked} real positions");
+        assert!(max_gap > 1e-2, "{kind}: last equals mean ({max_gap})");
+    }
+}
+
 /// Features for `n` items cycling through the same 7 x 3 attribute values.
 fn cycled(n: usize) -> Arc<ItemFeatures> {
     let mut g = IdMap::new();
@@ -155,6 +207,45 @@ fn cycled(n: usize) -> Arc<ItemFeatures> {
         fields: vec![field("class", g, 7), field("year", y, 3)],
     };
     Arc::new(ItemFeatures::from_catalog(&cat, n, &[], None, CategoryRule::Rarest).unwrap())
+}
+
+/// The popularity field buckets training counts by hand (0-4 exactly, then powers of two) and
+/// parts items that share all their metadata only when their buckets differ.
+#[test]
+fn popularity_field_buckets_counts_and_breaks_metadata_ties() {
+    // `cycled` gives item i the metadata of item i % 21.
+    let mut counts = vec![0u32; 105];
+    let set = [
+        (1, 1),
+        (2, 2),
+        (3, 3),
+        (4, 4),
+        (5, 5),
+        (6, 7),
+        (7, 8),
+        (8, 15),
+    ];
+    for (i, c) in set.into_iter().chain([(9, 16), (10, 1000), (21, 1)]) {
+        counts[i] = c;
+    }
+    let feats = Arc::new(Arc::unwrap_or_clone(cycled(105)).with_popularity(&counts));
+    let pop = feats.fields.last().unwrap();
+    assert_eq!(pop.name, POPULARITY_FIELD);
+    assert_eq!(pop.width, 1);
+    let buckets: Vec<i64> = (0..11).map(|i| pop.idx[i] - 1).collect();
+    assert_eq!(buckets, [0, 1, 2, 3, 4, 5, 5, 6, 6, 7, 12]);
+    assert_eq!(pop.n_values, 14, "rows: no value + buckets 0..=12");
+    let device = Device::flex();
+    for kind in META {
+        let cfg = small_model(kind);
+        let model = init_model(&cfg, 105, Some(&feats), 1, &device).unwrap();
+        let table = model.item_table().into_data().try_to_vec::<f32>().unwrap();
+        let row = |i: usize| &table[i * cfg.dim..(i + 1) * cfg.dim];
+        // Items 0 and 42: same metadata, both never seen -> one vector.
+        assert_eq!(row(0), row(42), "{kind}");
+        // Items 0 and 21: same metadata, counts 0 and 1 -> two vectors.
+        assert_ne!(row(0), row(21), "{kind}");
+    }
 }
 
 /// Trimmed training batches leave the metadata models' states at loss positions unchanged.
