@@ -276,6 +276,13 @@ impl ModelConfig {
             "model.candidate_head must be in [0, 1), got {}",
             self.candidate_head
         );
+        anyhow::ensure!(
+            self.name.needs_features()
+                || (self.session_pool == SessionPool::Mean && !self.popularity_field),
+            "model.session_pool and model.popularity_field apply only to m2trec and hiersrec, \
+             not {}",
+            self.name
+        );
         anyhow::ensure!(self.experts > 0, "model.experts must be > 0");
         anyhow::ensure!(
             self.temperature > 0.0 && self.temperature.is_finite(),

@@ -186,6 +186,33 @@ fn session_pools_last_and_mean_agree_by_hand() {
     }
 }
 
+/// The metadata models' options are refused, not silently ignored, on the other models.
+#[test]
+fn metadata_options_are_refused_on_other_models() {
+    for kind in [ModelKind::SasRec, ModelKind::Gru4Rec, ModelKind::UniSRec] {
+        let pool = ModelConfig {
+            session_pool: SessionPool::Last,
+            ..ModelConfig::for_kind(kind)
+        };
+        let pop = ModelConfig {
+            popularity_field: true,
+            ..ModelConfig::for_kind(kind)
+        };
+        for cfg in [pool, pop] {
+            let err = cfg.validate().unwrap_err().to_string();
+            assert!(err.contains("only to m2trec and hiersrec"), "{kind}: {err}");
+        }
+    }
+    for kind in META {
+        let cfg = ModelConfig {
+            session_pool: SessionPool::Last,
+            popularity_field: true,
+            ..ModelConfig::for_kind(kind)
+        };
+        cfg.validate().unwrap();
+    }
+}
+
 /// Features for `n` items cycling through the same 7 x 3 attribute values.
 fn cycled(n: usize) -> Arc<ItemFeatures> {
     let mut g = IdMap::new();
