@@ -456,8 +456,8 @@ pub fn choose_categories(
 /// binary search + `Vec::insert` before that), 14.6 ms with a selection sort of the chunk
 /// maxima. Finding each next chunk by a vectorised maximum over the unvisited ones instead of a
 /// selection sort's chain of conditional moves: 27-28 -> 22.5-23 ms on another beauty run (a
-/// timer around the choice inside the candidate pass, 2026-12-01); the rest is reading the
-/// logits (57 MB; 9-11 ms for a bare maximum over them).
+/// timer around the choice inside the candidate pass, 2026-12-01); about half of what is left
+/// is reading the logits (57 MB; a bare maximum over them takes 10-11 ms).
 #[derive(Default)]
 pub struct CategoryChooser {
     /// Each chunk's maximum ([`ordered`]).
